@@ -1,0 +1,1 @@
+"""Starts and stops the real local stack: Kubernetes control plane, Kafka, PostgreSQL, Redis."""

@@ -1,0 +1,1 @@
+"""The qsr-platform Kopf operator: reconciles LoyaltyProgram and StoreIntegration resources."""

@@ -1,0 +1,1 @@
+"""Pure builders of desired state (manifests, topic plans); no API calls here."""

@@ -1,0 +1,1 @@
+"""The `qsr` command line: one entry point for every component and the dev stack."""

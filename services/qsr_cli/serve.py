@@ -1,0 +1,35 @@
+"""`qsr serve <service>`: runs one service's ASGI app under uvicorn (the container entry point)."""
+
+from __future__ import annotations
+
+import enum
+import importlib
+
+import typer
+
+
+class Service(enum.StrEnum):
+    LOYALTY = "loyalty"
+    IDENTITY = "identity"
+    ORDERING = "ordering"
+    HUB = "hub"
+
+
+# service -> "module:factory"; each factory builds its FastAPI app from settings read at startup.
+APPS: dict[Service, str] = {}
+
+
+def serve(
+    service: Service,
+    host: str = typer.Option("127.0.0.1", help="address to bind"),
+    port: int = typer.Option(8080, help="port to bind"),
+) -> None:
+    """Serve one platform service."""
+    target = APPS.get(service)
+    if target is None:
+        raise typer.BadParameter(f"service {service.value!r} is not built yet", param_hint="SERVICE")
+    import uvicorn
+
+    module, factory = target.split(":")
+    app = getattr(importlib.import_module(module), factory)()
+    uvicorn.run(app, host=host, port=port, log_config=None)

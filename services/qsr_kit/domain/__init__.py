@@ -1,0 +1,1 @@
+"""Pure shared models: the custom-resource specs every component reads."""

@@ -1,0 +1,1 @@
+"""Loyalty service: rule engine, lot ledger, tiers, rewards and redemption."""

@@ -1,0 +1,1 @@
+"""Pure loyalty rules: accrual, the lot ledger, tiers, refunds. Time arrives as an argument."""

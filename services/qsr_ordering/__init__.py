@@ -1,0 +1,1 @@
+"""Ordering service: orders, their state machine, kitchen capacity."""

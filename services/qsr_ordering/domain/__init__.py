@@ -1,0 +1,1 @@
+"""Pure ordering rules: pricing, the order state machine, pickup-slot capacity."""
