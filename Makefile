@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 export QSR_CACHE ?= $(HOME)/.cache/qsr-platform
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test check fmt cluster stack deps lock venv crds clean
+.PHONY: run test check fmt cluster stack deps lock venv crds clean iac-venv iac-lock
 
 $(VENV)/.installed: pyproject.toml requirements/lock.txt
 	$(PY) -m venv $(VENV)
@@ -17,12 +17,23 @@ $(VENV)/.installed: pyproject.toml requirements/lock.txt
 
 venv: $(VENV)/.installed
 
+# checkov lives in its own venv from its own lock: its dependency tree conflicts with ours.
+.venv-iac/.installed: requirements/iac-lock.txt $(VENV)/.installed
+	$(PY) -m venv .venv-iac
+	$(BIN)/uv pip install -q --python .venv-iac/bin/python --require-hashes -r requirements/iac-lock.txt
+	touch $@
+
+iac-venv: .venv-iac/.installed
+
+iac-lock: venv
+	$(BIN)/uv pip compile -q requirements/iac.in --python-version 3.11 --generate-hashes -o requirements/iac-lock.txt
+
 ## the platform on its embedded default (SQLite, in-process events, examples/*.yaml)
 run: venv
 	$(BIN)/qsr run
 
 ## every test tier against the real stack (installs system packages and builds what is missing)
-test: venv deps stack
+test: venv iac-venv deps stack
 	$(BIN)/pytest
 
 ## ruff + mypy --strict + import-linter, identical locally and in CI
@@ -54,4 +65,4 @@ lock: venv
 	$(BIN)/uv pip compile -q pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements/lock.txt
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-iac .mypy_cache .ruff_cache .pytest_cache
