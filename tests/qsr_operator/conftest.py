@@ -1,0 +1,41 @@
+"""Shared inputs for the operator's tests: the example program and store, as spec models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from qsr_kit.domain import specs
+from qsr_operator.domain import children
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def example_docs(kind: str) -> list[dict[str, Any]]:
+    docs = []
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        docs += [d for d in yaml.safe_load_all(path.read_text()) if d and d.get("kind") == kind]
+    return docs
+
+
+@pytest.fixture
+def program_spec() -> specs.LoyaltyProgramSpec:
+    return specs.LoyaltyProgramSpec.model_validate(example_docs("LoyaltyProgram")[0]["spec"])
+
+
+@pytest.fixture
+def store_spec() -> specs.StoreIntegrationSpec:
+    return specs.StoreIntegrationSpec.model_validate(example_docs("StoreIntegration")[0]["spec"])
+
+
+@pytest.fixture
+def owner() -> children.Owner:
+    return children.Owner("LoyaltyProgram", "crispin-rewards", "brand-a", "uid-1")
+
+
+@pytest.fixture
+def env() -> children.Environment:
+    return children.Environment(kafka_bootstrap="kafka:9092")
