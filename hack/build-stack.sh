@@ -22,13 +22,13 @@ build_go() { # name dir ldflags package...
   local name=$1 dir=$2 ldflags=$3; shift 3
   local stamp; stamp=$(printf '%s' "$ldflags" | stamp_of "$here/$dir/go.mod" "$here/$dir/go.sum" -)
   if fresh "$name" "$stamp"; then echo "cached $name" >&2; return; fi
-  (cd "$here/$dir" && timed "$name" go build -trimpath -ldflags "$ldflags" -o "$bin/" "$@")
+  # One package: name the binary after the component; several: go names each after its package.
+  local out="$bin/"; [ $# -eq 1 ] && out="$bin/$name"
+  (cd "$here/$dir" && timed "$name" go build -trimpath -ldflags "$ldflags" -o "$out" "$@")
   echo "$stamp" > "$bin/.stamp-$name"
 }
 
 build_go etcd etcd "-s -w" go.etcd.io/etcd/server/v3
-# go build names the binary after the package's last element ("v3"): give it its real name.
-[ -f "$bin/v3" ] && mv "$bin/v3" "$bin/etcd"
 
 v="k8s.io/component-base/version"; c="k8s.io/client-go/pkg/version"
 build_go kubernetes k8s "-s -w -X $v.gitVersion=v$K8S_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$K8S_MINOR \
@@ -37,6 +37,13 @@ build_go kubernetes k8s "-s -w -X $v.gitVersion=v$K8S_VERSION -X $v.gitMajor=1 -
   k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
 
 build_go kwok kwok "-s -w" sigs.k8s.io/kwok/cmd/kwok
+# kwok's "fast" node and pod stages ship in its module (kustomize/stage): take them from the
+# pinned version so the fake node turns Ready and its pods Running without a kubelet.
+kdir=$(cd "$here/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+         pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+  echo "---"; cat "$kdir/kustomize/stage/$f"
+done > "$cache/kwok-stages.yaml"
 
 # helm's compiled-in default KubeVersion is 1.20 unless set here (helm Makefile LDFLAGS).
 h="helm.sh/helm/v3/pkg"

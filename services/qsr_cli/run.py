@@ -11,7 +11,7 @@ from qsr_kit.domain import specs
 
 
 def run(
-    examples: Path = typer.Option(Path("examples"), help="folder of LoyaltyProgram/StoreIntegration YAML"),
+    examples: Path = typer.Option(Path("examples"), help="folder of program and store YAML"),
 ) -> None:
     """Run the platform embedded: every service in one process, config from examples/."""
     programs, stores = 0, 0

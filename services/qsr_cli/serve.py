@@ -27,7 +27,7 @@ def serve(
     """Serve one platform service."""
     target = APPS.get(service)
     if target is None:
-        raise typer.BadParameter(f"service {service.value!r} is not built yet", param_hint="SERVICE")
+        raise typer.BadParameter(f"{service.value!r} is not built yet", param_hint="SERVICE")
     import uvicorn
 
     module, factory = target.split(":")
