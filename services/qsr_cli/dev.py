@@ -106,3 +106,37 @@ def env(state_dir: Path | None = StateDir) -> None:
 def _print_env(values: dict[str, str]) -> None:
     for key, value in values.items():
         typer.echo(f"export {key}={value}")
+
+
+@app.command("cluster")
+def cluster(
+    state_dir: Path | None = StateDir,
+    operator: bool = typer.Option(True, help="run the operator in the foreground afterwards"),
+) -> None:
+    """Local cluster mode: the whole stack, the CRDs, examples/ applied, the operator running."""
+    import os
+
+    from qsr_devstack import paths
+
+    up(groups=ALL_GROUPS, state_dir=state_dir)
+    current = _running(state_dir)
+    assert current is not None
+    env = {**os.environ, **current.env()}
+    repo = Path(__file__).resolve().parents[2]
+    kubectl = str(paths.binary("kubectl"))
+
+    def kubectl_run(*args: str) -> None:
+        code = subprocess.call([kubectl, *args], env=env)
+        if code != 0:
+            raise typer.Exit(code)
+
+    kubectl_run("apply", "--server-side", "--field-manager=qsr-dev", "-f", str(repo / "crds"))
+    crds = ("crd", "-l", "app.kubernetes.io/part-of=qsr-platform")
+    kubectl_run("wait", "--for=condition=Established", "--timeout=60s", *crds)
+    kubectl_run("apply", "-f", str(repo / "examples"))
+    typer.echo(
+        "CRDs installed and examples/ applied; `qsr dev stack down` stops everything", err=True
+    )
+    if operator:
+        typer.echo("running qsr-operator (Ctrl-C stops it; the stack keeps running)", err=True)
+        raise typer.Exit(subprocess.call(["qsr-operator"], env=env))
