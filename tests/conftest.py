@@ -14,6 +14,23 @@ from qsr_devstack import testing
 from qsr_devstack.processes import StartError
 
 T = TypeVar("T")
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No tier is ever skipped: a skipped test fails the run, and so does a run with no tests."""
+    if _skipped:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"FAILED: {len(_skipped)} test(s) skipped: {_skipped[:5]}", red=True
+            )
 
 
 @pytest.fixture(scope="session")
