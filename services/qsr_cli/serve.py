@@ -16,7 +16,9 @@ class Service(enum.StrEnum):
 
 
 # service -> "module:factory"; each factory builds its FastAPI app from settings read at startup.
-APPS: dict[Service, str] = {}
+APPS: dict[Service, str] = {
+    Service.IDENTITY: "qsr_identity.main:create_app",
+}
 
 
 def serve(

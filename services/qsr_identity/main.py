@@ -1,0 +1,145 @@
+"""App factory for `qsr serve identity`: settings → lifespan-owned storage, keys, client, routes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+
+from qsr_identity import api_accounts, api_oauth, edge, signing_in
+from qsr_identity.deps import Identity
+from qsr_identity.domain import accounts, oauth
+from qsr_identity.domain.passwords import Argon2Params, Passwords
+from qsr_identity.federation import Federation
+from qsr_identity.keystore import Keystore
+from qsr_identity.repository import Client, Repository
+from qsr_identity.settings import IdentitySettings
+from qsr_kit import auth, http
+from qsr_kit.domain import auth_tokens
+from qsr_kit.domain.auth_tokens import PinnedKey
+
+
+class KeystoreJwks:
+    """The identity service verifies its own tokens against its live key schedule (no HTTP)."""
+
+    def __init__(self, keystore: Keystore, clock: Callable[[], float]) -> None:
+        self._keystore = keystore
+        self._clock = clock
+
+    async def keys(self) -> Mapping[str, PinnedKey]:
+        return auth_tokens.pinned_keys(await self._keystore.jwks(now=self._clock()))
+
+    async def keys_after_unknown_kid(self) -> Mapping[str, PinnedKey]:
+        return await self.keys()
+
+
+def create_app(
+    settings: IdentitySettings | None = None, *, clock: Callable[[], float] = time.time
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        config = settings or IdentitySettings()
+        repository = Repository.connect(config.database_url)
+        await repository.create_schema()
+        grace = config.access_token_seconds + config.clock_skew_seconds
+        keystore = Keystore(
+            repository, publish_ahead_seconds=config.key_publish_ahead_seconds, grace_seconds=grace
+        )
+        await keystore.ensure_key(now=clock())
+        params = Argon2Params(
+            config.argon2_time_cost, config.argon2_memory_kib, config.argon2_parallelism
+        )
+        async with httpx.AsyncClient(timeout=5.0, follow_redirects=False) as client:
+            identity = Identity(
+                settings=config,
+                repository=repository,
+                keystore=keystore,
+                passwords=Passwords(params),
+                federation=Federation(config.federation, client=client, clock=clock),
+                clock=clock,
+            )
+            await seed_clients(identity)
+            app.state.identity = identity
+            rules = auth.ClaimRules(issuer=config.issuer, audience=config.audience)
+            auth.install(
+                app, auth.Verifier(KeystoreJwks(keystore, clock), rules=rules, clock=clock)
+            )
+            http.add_readiness_check(app, "db", repository.ping)
+            try:
+                yield
+            finally:
+                await repository.close()
+
+    config = settings or IdentitySettings()
+    docs: dict[str, Any] = {} if config.expose_docs else {"docs_url": None, "redoc_url": None}
+    app = http.service_app(
+        title="qsr identity",
+        lifespan=lifespan,
+        domain_errors={
+            signing_in.InvalidCredentials: 401,
+            signing_in.AccountExists: 409,
+            api_accounts.UnknownAccount: 404,
+        },
+        **docs,
+    )
+    app.add_exception_handler(oauth.OAuthError, _oauth_error)
+    app.add_exception_handler(accounts.InvalidField, _invalid_field)
+    app.include_router(api_oauth.router)
+    app.include_router(api_accounts.router)
+    app.add_middleware(edge.BodyLimit, max_bytes=config.max_body_bytes)
+    if config.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(config.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(edge.SecurityHeaders)
+    return app
+
+
+async def seed_clients(identity: Identity) -> None:
+    async with identity.repository.transaction() as conn:
+        for seed in identity.settings.clients:
+            secret = seed.secret.get_secret_value() if seed.secret is not None else None
+            client = Client(
+                client_id=seed.client_id,
+                secret_hash=oauth.token_hash(secret) if secret is not None else None,
+                redirect_uris=seed.redirect_uris,
+                scopes=frozenset(seed.scopes),
+            )
+            await Repository.put_client(conn, client, now=identity.clock())
+
+
+def _oauth_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, oauth.OAuthError)
+    body = {
+        "type": f"https://qsr.io/problems/oauth-{error.error.replace('_', '-')}",
+        "title": "OAuth error",
+        "status": error.status,
+        "detail": error.description,
+        "error": error.error,  # RFC 6749 §5.2 members, so stock OAuth clients understand it
+        "error_description": error.description,
+    }
+    headers = {"Cache-Control": "no-store"}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="qsr"'
+    return JSONResponse(
+        body, status_code=error.status, headers=headers, media_type=http.PROBLEM_JSON
+    )
+
+
+def _invalid_field(request: Request, error: Exception) -> Response:
+    assert isinstance(error, accounts.InvalidField)
+    return http.problem(
+        422,
+        title="Unprocessable Content",
+        detail=str(error),
+        errors=[{"field": error.field, "message": str(error)}],
+    )

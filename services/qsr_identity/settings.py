@@ -1,0 +1,53 @@
+"""Identity settings, read once at startup (env `QSR_IDENTITY_*`); tests construct them directly."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ExternalIssuer(BaseModel):
+    """A brand's existing OIDC provider whose ID tokens may be exchanged for ours (federation)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str
+    jwks_url: str  # configured here, never taken from a token (RFC 8725 §3.10, OWASP API7)
+    audience: str  # the client id this platform has at that provider
+
+
+class SeedClient(BaseModel):
+    """A client registered at startup: a service (secret) or an app (redirect URIs, no secret)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client_id: str
+    secret: SecretStr | None = None
+    redirect_uris: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+
+
+class IdentitySettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="QSR_IDENTITY_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    issuer: str = "http://127.0.0.1:8081"
+    audience: str = "qsr-platform"
+    database_url: str = "sqlite:///./qsr-identity.db"
+    redis_url: str | None = None
+    access_token_seconds: int = Field(default=600, ge=60, le=3600)
+    refresh_token_seconds: int = Field(default=14 * 86400, ge=60)
+    refresh_family_seconds: int = Field(default=90 * 86400, ge=60)
+    code_seconds: int = Field(default=60, ge=10, le=600)
+    # >= the verifiers' JWKS cache TTL, so every verifier knows a key before it signs anything.
+    key_publish_ahead_seconds: int = Field(default=300, ge=0)
+    clock_skew_seconds: int = 30
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_memory_kib: int = Field(default=19_456, ge=8)
+    argon2_parallelism: int = Field(default=1, ge=1)
+    max_body_bytes: int = Field(default=16_384, ge=1024)
+    cors_origins: tuple[str, ...] = ()
+    expose_docs: bool = False  # Swagger UI off by default (OWASP API8); /openapi.json stays public
+    federation: tuple[ExternalIssuer, ...] = ()
+    clients: tuple[SeedClient, ...] = ()
