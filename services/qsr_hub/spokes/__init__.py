@@ -1,0 +1,1 @@
+"""Spokes: a Protocol per kind of outside system (`ports`), adapters behind it, a guard each."""
