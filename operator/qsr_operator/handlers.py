@@ -1,0 +1,191 @@
+"""Kopf wiring: every trigger calls the kind's one `reconcile()`; nothing else lives here.
+
+`build_registry(settings)` returns a fresh `kopf.OperatorRegistry`, so tests and `main.py` each get
+their own. Triggers: create/update/resume (with retries), child events, a periodic resync timer.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import kopf
+
+from qsr_operator import metrics, reconcile_program, reconcile_store, topics
+from qsr_operator.runtime import Outcome, Runtime
+from qsr_operator.settings import Settings
+
+PROGRAMS = ("qsr.io", "v1alpha1", "loyaltyprograms")
+STORES = ("qsr.io", "v1alpha1", "storeintegrations")
+CHILDREN = (
+    ("v1", "configmaps"),
+    ("v1", "services"),
+    ("apps/v1", "deployments"),
+    ("autoscaling/v2", "horizontalpodautoscalers"),
+    ("policy/v1", "poddisruptionbudgets"),
+)
+MANAGED = {"app.kubernetes.io/managed-by": "qsr-operator"}
+Index = kopf.Index[tuple[str, str], Any]
+
+
+async def _run(
+    kind: str,
+    rt: Runtime,
+    body: Mapping[str, Any],
+    step: Callable[[], Awaitable[Outcome]],
+    *,
+    raise_errors: bool,
+) -> None:
+    """One reconcile under the object's lock, with metrics, events and Kopf's error vocabulary."""
+    meta = body["metadata"]
+    started = time.perf_counter()
+    async with rt.lock_for(kind, meta["namespace"], meta["name"]):
+        try:
+            outcome = await step()
+        except Exception:
+            metrics.RECONCILE_ERRORS.labels(controller=kind).inc()
+            metrics.RECONCILES.labels(controller=kind, result="error").inc()
+            raise
+        finally:
+            metrics.RECONCILE_TIME.labels(controller=kind).observe(time.perf_counter() - started)
+    regarding = cast(kopf.Body, body)
+    for note in outcome.notes:
+        # Warnings would repeat on every retry; post them only when the status says something new.
+        if not note.warning:
+            kopf.info(regarding, reason=note.reason, message=note.message)
+        elif outcome.status_written:
+            kopf.warn(regarding, reason=note.reason, message=note.message)
+    result = "permanent" if outcome.permanent else "requeue" if outcome.temporary else "success"
+    metrics.RECONCILES.labels(controller=kind, result=result).inc()
+    if raise_errors and outcome.permanent:
+        raise kopf.PermanentError(outcome.permanent)
+    if raise_errors and outcome.temporary:
+        raise kopf.TemporaryError(outcome.temporary, delay=rt.settings.retry_seconds)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _program(
+    rt: Runtime, body: Mapping[str, Any], stores: Index, *, raise_errors: bool
+) -> None:
+    key = (body["metadata"]["namespace"], body["metadata"]["name"])
+    count = len(stores.get(key, []))
+
+    async def step() -> Outcome:
+        return await reconcile_program.reconcile(rt, body, stores=count, now=_now())
+
+    await _run(reconcile_program.KIND, rt, body, step, raise_errors=raise_errors)
+
+
+async def _store(rt: Runtime, body: Mapping[str, Any], *, raise_errors: bool) -> None:
+    async def step() -> Outcome:
+        return await reconcile_store.reconcile(rt, body, now=_now())
+
+    await _run(reconcile_store.KIND, rt, body, step, raise_errors=raise_errors)
+
+
+def configure_kopf(kopf_settings: kopf.OperatorSettings) -> None:
+    kopf_settings.persistence.finalizer = "qsr.io/finalizer"
+    kopf_settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="qsr.io")
+    kopf_settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix="qsr.io", key="last-handled-configuration"
+    )
+    kopf_settings.posting.level = logging.WARNING  # Kopf's own log lines: warnings become Events
+    kopf_settings.posting.reporting_component = "qsr-operator"
+    kopf_settings.networking.request_timeout = 60
+    kopf_settings.networking.connect_timeout = 10
+
+
+def build_registry(settings: Settings, runtime: Runtime) -> kopf.OperatorRegistry:
+    """A fresh registry with every handler, bound to one runtime (clients, locks) and settings."""
+    registry = kopf.OperatorRegistry()
+    rt = runtime
+
+    @kopf.on.startup(id="configure", registry=registry)
+    async def configure(**kw: Any) -> None:
+        configure_kopf(kw["settings"])
+
+    @kopf.on.login(id="login", registry=registry)
+    def login(**_: Any) -> kopf.ConnectionInfo:
+        # The identity our own client loaded (kubeconfig or service account), so both agree.
+        return kopf.ConnectionInfo(**rt.kube.credentials())
+
+    @kopf.on.probe(id="kafka", registry=registry)
+    def kafka_address(**_: Any) -> str:
+        return rt.settings.kafka_bootstrap
+
+    # Kopf passes everything by keyword; handlers take **kw so they match Kopf's typed protocols.
+    @kopf.index(*PROGRAMS, id="programs", registry=registry)
+    def programs(**kw: Any) -> dict[Any, Any]:
+        return {(kw["namespace"], kw["name"]): copy.deepcopy(dict(kw["body"]))}
+
+    @kopf.index(*STORES, id="stores_by_program", registry=registry)
+    def stores_by_program(**kw: Any) -> dict[Any, Any]:
+        program = (kw["spec"].get("programRef") or {}).get("name")
+        return {(kw["namespace"], program): kw["name"]}
+
+    @kopf.on.resume(*PROGRAMS, id="program", registry=registry)
+    @kopf.on.create(*PROGRAMS, id="program", registry=registry)
+    @kopf.on.update(*PROGRAMS, id="program", registry=registry)
+    async def program_changed(**kw: Any) -> None:
+        await _program(rt, kw["body"], kw["stores_by_program"], raise_errors=True)
+
+    @kopf.timer(*PROGRAMS, id="program-resync", interval=settings.resync_seconds, registry=registry)
+    async def program_resync(**kw: Any) -> None:
+        await _program(rt, kw["body"], kw["stores_by_program"], raise_errors=False)
+
+    @kopf.on.delete(
+        *PROGRAMS, id="program-deleted", timeout=settings.delete_timeout_seconds, registry=registry
+    )
+    async def program_deleted(**kw: Any) -> None:
+        body = kw["body"]
+        try:
+            note = await reconcile_program.delete_topics(rt, body)
+        except topics.KafkaUnavailable as exc:
+            raise kopf.TemporaryError(str(exc), delay=rt.settings.retry_seconds) from exc
+        if note is not None:
+            kopf.info(body, reason=note.reason, message=note.message)
+
+    for group_version, plural in CHILDREN:
+
+        @kopf.on.event(
+            group_version, plural, labels=MANAGED, id=f"child-{plural}", registry=registry
+        )
+        async def child_changed(**kw: Any) -> None:
+            owner = kw["labels"].get("app.kubernetes.io/instance", "")
+            deleted = kw["type"] == "DELETED"
+            for program in kw["programs"].get((kw["namespace"], owner), []):
+                if reconcile_program.child_needs_reconcile(
+                    rt, program, kw["body"], deleted=deleted
+                ):
+                    await _program(rt, program, kw["stores_by_program"], raise_errors=False)
+
+    @kopf.on.resume(*STORES, id="store", registry=registry)
+    @kopf.on.create(*STORES, id="store", registry=registry)
+    @kopf.on.update(*STORES, id="store", registry=registry)
+    async def store_changed(**kw: Any) -> None:
+        await _store(rt, kw["body"], raise_errors=True)
+
+    @kopf.timer(*STORES, id="store-resync", interval=settings.resync_seconds, registry=registry)
+    async def store_resync(**kw: Any) -> None:
+        await _store(rt, kw["body"], raise_errors=False)
+
+    @kopf.on.delete(
+        *STORES, id="store-deleted", timeout=settings.delete_timeout_seconds, registry=registry
+    )
+    async def store_deleted(**kw: Any) -> None:
+        body = kw["body"]
+        try:
+            note = await reconcile_store.tombstone(rt, body)
+        except topics.KafkaUnavailable as exc:
+            raise kopf.TemporaryError(str(exc), delay=rt.settings.retry_seconds) from exc
+        if note is not None:
+            kopf.info(body, reason=note.reason, message=note.message)
+
+    return registry

@@ -1,0 +1,97 @@
+"""What a running operator holds (API client, Kafka clients, locks) and what a reconcile returns.
+
+Built once at startup by `main.py`; handlers close over it; reconcilers take it as an argument.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from qsr_operator import kube
+from qsr_operator.domain import conditions
+from qsr_operator.publishing import StorePublisher
+from qsr_operator.settings import Settings
+from qsr_operator.topics import TopicAdmin
+
+PAUSE_ANNOTATION = "qsr.io/pause-reconciliation"
+REQUESTED_AT_ANNOTATION = "qsr.io/reconcile-requested-at"
+
+
+@dataclasses.dataclass
+class Runtime:
+    settings: Settings
+    kube: kube.Kube
+    topics: TopicAdmin
+    publisher: StorePublisher
+    locks: dict[tuple[str, str, str], asyncio.Lock] = dataclasses.field(default_factory=dict)
+
+    def lock_for(self, kind: str, namespace: str, name: str) -> asyncio.Lock:
+        """One reconcile at a time per object, whichever trigger (handler, child, timer) fired."""
+        return self.locks.setdefault((kind, namespace, name), asyncio.Lock())
+
+    async def close(self) -> None:
+        await self.publisher.close()
+        await self.topics.close()
+        await self.kube.close()
+
+
+@dataclasses.dataclass(frozen=True)
+class Note:
+    """Something worth a Kubernetes Event on the object."""
+
+    reason: str
+    message: str
+    warning: bool = False
+
+
+@dataclasses.dataclass
+class Outcome:
+    notes: list[Note] = dataclasses.field(default_factory=list)
+    temporary: str | None = None  # retry later (Kafka or API trouble)
+    permanent: str | None = None  # the spec can't work until someone changes it
+    status_written: bool = False
+
+
+def is_paused(body: Mapping[str, Any]) -> bool:
+    annotations = body.get("metadata", {}).get("annotations") or {}
+    return str(annotations.get(PAUSE_ANNOTATION, "")).lower() == "true"
+
+
+def requested_at(body: Mapping[str, Any]) -> str | None:
+    annotations = body.get("metadata", {}).get("annotations") or {}
+    value = annotations.get(REQUESTED_AT_ANNOTATION)
+    return None if value is None else str(value)
+
+
+async def write_status(
+    runtime: Runtime,
+    body: Mapping[str, Any],
+    *,
+    wanted: list[conditions.Condition],
+    extra: Mapping[str, Any],
+    now: Any,
+) -> bool:
+    """Patch the status keys that differ; False (and no API call) when nothing does."""
+    meta = body["metadata"]
+    current = body.get("status") or {}
+    generation = int(meta.get("generation", 0))
+    desired: dict[str, Any] = {
+        "observedGeneration": generation,
+        "conditions": conditions.merge(
+            current.get("conditions") or [], wanted, generation=generation, now=now
+        ),
+        **extra,
+    }
+    stamp = requested_at(body)
+    if stamp is not None:
+        desired["lastHandledReconcileAt"] = stamp
+    patch = conditions.status_patch(current, desired)
+    if not patch:
+        return False
+    await runtime.kube.patch_status(
+        body["apiVersion"], body["kind"], meta["namespace"], meta["name"], patch
+    )
+    return True

@@ -1,0 +1,36 @@
+"""Operator settings, read once at startup from `QSR_OPERATOR_*` variables and passed down.
+
+Tests build `Settings(...)` directly; nothing reads the environment after startup.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QSR_OPERATOR_", frozen=True)
+
+    kafka_bootstrap: str = Field(description="Kafka the operator manages topics in")
+    service_kafka_bootstrap: str | None = Field(
+        default=None, description="Kafka address given to the services (default: kafka_bootstrap)"
+    )
+    kubeconfig: Path | None = Field(default=None, description="None: in-cluster service account")
+    namespaces: list[str] = Field(default_factory=list, description="globs; empty: cluster-wide")
+    resync_seconds: float = Field(default=60.0, gt=0, description="periodic full reconcile")
+    retry_seconds: float = Field(default=10.0, gt=0, description="delay after a temporary error")
+    delete_timeout_seconds: float = Field(
+        default=300.0, gt=0, description="give up deleting topics (Kafka gone) after this"
+    )
+    api_qps: float = Field(default=20.0, gt=0)
+    api_burst: int = Field(default=40, ge=1)
+    liveness_endpoint: str | None = "http://127.0.0.1:8081/healthz"
+    metrics_address: str = "127.0.0.1"
+    metrics_port: int | None = 9090
+
+    @property
+    def bootstrap_for_services(self) -> str:
+        return self.service_kafka_bootstrap or self.kafka_bootstrap
