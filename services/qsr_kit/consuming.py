@@ -1,0 +1,219 @@
+"""Idempotent consumers: the inbox row and the handler's effects commit in one transaction.
+
+A failing handler is retried in-process with backoff, then re-published to `.retry` (processed after
+a delay), then dead-lettered to `.dlq` with the error and the original headers. An event that does
+not parse goes to the DLQ at once. Used by every service's `consumers.py`, in both modes:
+
+    processor = consuming.Processor(group="loyalty", sessions=sessions, handler=accrue,
+                                    registry=payloads.REGISTRY, publisher=publisher)
+    await kafka.consume(bootstrap=..., group_id="loyalty", topics=[...], process=processor.process)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import prometheus_client
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from qsr_kit import bus, db, schema
+from qsr_kit.domain import events, topics
+
+log = logging.getLogger(__name__)
+
+ERROR = "qsr-error"  # why the event failed: "<ExceptionType>: <message>" or "parse: <field>: ..."
+RETRIES = "qsr-retries"  # rounds through the .retry topic so far
+NOT_BEFORE = "qsr-not-before"  # epoch milliseconds: a .retry record waits until then
+ORIGIN = "qsr-origin"  # "<topic>/<partition>/<offset>" where the event was first consumed
+GROUP = "qsr-group"  # the consumer group that gave up
+OWN_HEADERS = frozenset({ERROR, RETRIES, NOT_BEFORE, ORIGIN, GROUP})
+_MAX_ERROR = 1000
+
+Handler = Callable[[AsyncSession, events.Envelope, events.Payload], Awaitable[None]]
+
+
+class PermanentError(Exception):
+    """Raised by a handler when retrying cannot help (the event is wrong): straight to the DLQ."""
+
+
+class Outcome(enum.StrEnum):
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"
+    RETRY = "retry"
+    DEAD = "dead"
+
+
+# The database or broker is away: not the event's fault, so neither retry topic nor DLQ; the
+# caller stops without committing the offset and the record is consumed again later.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.DisconnectionError,
+    OSError,
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 3  # in-process tries per delivery
+    backoff_s: float = 0.05  # before the 2nd try, doubled each time
+    retry_rounds: int = 1  # rounds via .retry before the DLQ
+    retry_delay_s: float = 5.0  # how long a .retry record waits before it is processed
+
+
+class Metrics:
+    """Consumer metrics on a service's registry: outcomes and lag per partition."""
+
+    def __init__(self, registry: prometheus_client.CollectorRegistry) -> None:
+        self.events = prometheus_client.Counter(
+            "qsr_consumer_events",
+            "Events consumed, by outcome",
+            ("group", "topic", "outcome"),
+            registry=registry,
+        )
+        self.lag = prometheus_client.Gauge(
+            "qsr_consumer_lag",
+            "Records behind the partition's high watermark",
+            ("group", "topic", "partition"),
+            registry=registry,
+        )
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Processor:
+    """One consumer group's handling of one record; raises only when a dependency is unavailable."""
+
+    def __init__(
+        self,
+        *,
+        group: str,
+        sessions: async_sessionmaker[AsyncSession],
+        handler: Handler,
+        registry: events.Registry,
+        publisher: bus.Publisher,
+        policy: RetryPolicy | None = None,
+        metrics: Metrics | None = None,
+        now_ms: Callable[[], int] = _wall_ms,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.group, self.sessions, self.handler = group, sessions, handler
+        self.registry, self.publisher = registry, publisher
+        self.policy = policy or RetryPolicy()
+        self.metrics, self.now_ms, self.sleep = metrics, now_ms, sleep
+
+    async def process(self, record: bus.Record) -> Outcome:
+        outcome = await self._process(record)
+        if self.metrics is not None:
+            self.metrics.events.labels(self.group, record.topic, outcome.value).inc()
+        return outcome
+
+    async def _process(self, record: bus.Record) -> Outcome:
+        try:
+            envelope = events.from_bytes(record.value)
+            payload = self.registry.payload_of(envelope)
+        except events.EventParseError as exc:
+            await self._dead(record, f"parse: {exc}")
+            return Outcome.DEAD
+        await self._wait_until_due(record)
+        error: BaseException | None = None
+        for attempt in range(self.policy.attempts):
+            if attempt:
+                await self.sleep(self.policy.backoff_s * 2 ** (attempt - 1))
+            try:
+                return await self._apply(record, envelope, payload)
+            except UNAVAILABLE:
+                raise
+            except PermanentError as exc:
+                await self._dead(record, _describe(exc))
+                return Outcome.DEAD
+            except Exception as exc:  # a handler bug or a transient conflict: retry it
+                log.warning(
+                    "group %s: %s failed (try %d): %s", self.group, envelope.id, attempt, exc
+                )
+                error = exc
+        assert error is not None
+        rounds = int(record.header(RETRIES) or b"0")
+        if rounds < self.policy.retry_rounds:
+            await self._to_retry(record, _describe(error), rounds + 1)
+            return Outcome.RETRY
+        await self._dead(record, _describe(error))
+        return Outcome.DEAD
+
+    async def _apply(
+        self, record: bus.Record, envelope: events.Envelope, payload: events.Payload
+    ) -> Outcome:
+        async with db.transaction(self.sessions) as session:
+            row = {
+                "consumer_group": self.group,
+                "event_id": envelope.id,
+                "event_type": envelope.type,
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "processed_at": datetime.now(UTC),
+            }
+            result = await session.execute(_insert_ignoring_conflict(session).values(**row))
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                return Outcome.DUPLICATE
+            await self.handler(session, envelope, payload)
+        return Outcome.PROCESSED
+
+    async def _wait_until_due(self, record: bus.Record) -> None:
+        raw = record.header(NOT_BEFORE)
+        if raw is not None:
+            wait_s = (int(raw) - self.now_ms()) / 1000
+            if wait_s > 0:
+                await self.sleep(min(wait_s, self.policy.retry_delay_s))
+
+    async def _to_retry(self, record: bus.Record, error: str, rounds: int) -> None:
+        due = self.now_ms() + int(self.policy.retry_delay_s * 1000)
+        extra = {RETRIES: str(rounds), NOT_BEFORE: str(due), ERROR: error}
+        retry = topics.retry_of(topics.Topic(record.topic))
+        await self.publisher.publish([_forward(record, retry, extra, self.group)])
+
+    async def _dead(self, record: bus.Record, error: str) -> None:
+        log.error("group %s: dead-lettering %s: %s", self.group, _origin(record), error)
+        dlq = topics.dlq_of(topics.Topic(record.topic))
+        extra = {ERROR: error, RETRIES: (record.header(RETRIES) or b"0").decode()}
+        await self.publisher.publish([_forward(record, dlq, extra, self.group)])
+
+
+def original_headers(record: bus.Record) -> bus.Headers:
+    """The headers the producer set, without the retry/DLQ bookkeeping."""
+    return tuple((k, v) for k, v in record.headers if k not in OWN_HEADERS)
+
+
+def _forward(record: bus.Record, topic: str, extra: dict[str, str], group: str) -> bus.Record:
+    origin = record.header(ORIGIN) or _origin(record).encode()
+    own = {**extra, GROUP: group}
+    headers = (
+        *original_headers(record),
+        (ORIGIN, origin),
+        *((k, v[:_MAX_ERROR].encode()) for k, v in own.items()),
+    )
+    return bus.Record(topic=topic, key=record.key, value=record.value, headers=headers)
+
+
+def _origin(record: bus.Record) -> str:
+    return f"{record.topic}/{record.partition}/{record.offset}"
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _insert_ignoring_conflict(session: AsyncSession) -> sa.Insert:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(schema.inbox).on_conflict_do_nothing()
+    return sqlite.insert(schema.inbox).on_conflict_do_nothing()

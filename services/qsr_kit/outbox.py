@@ -1,0 +1,133 @@
+"""Transactional outbox: events are written in the caller's transaction, a relay publishes them.
+
+At-least-once and in order per key: the relay publishes unsent rows in id order, waits for every
+ack, then marks them sent (a crash in between publishes them again; consumers dedupe by event id).
+Write the event AFTER the state change that locks the entity, so ids follow commit order per key.
+
+    await outbox.add(session, envelope, topic=orders_topic)          # inside the unit of work
+    relay = outbox.Relay(engine, publisher); await relay.run(stop)  # a task per service
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import prometheus_client
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from qsr_kit import bus, db, schema
+from qsr_kit.domain import events
+
+log = logging.getLogger(__name__)
+_t = schema.outbox
+# pg_try_advisory_lock key of the relay leader; one relay per database publishes.
+_RELAY_LOCK = 7_242_002
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def add(
+    session: AsyncSession, envelope: events.Envelope, *, topic: str, now: datetime | None = None
+) -> None:
+    """Queue an event in the caller's transaction: it is published only if that commits."""
+    await session.execute(
+        sa.insert(_t).values(
+            event_id=envelope.id,
+            event_type=envelope.type,
+            topic=topic,
+            key=envelope.partitionkey,
+            value=events.to_bytes(envelope).decode(),
+            created_at=now or envelope.time,
+        )
+    )
+
+
+class Relay:
+    """Publishes the outbox through a Publisher (Kafka or the in-process bus)."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        publisher: bus.Publisher,
+        *,
+        batch: int = 200,
+        idle_s: float = 0.05,
+        registry: prometheus_client.CollectorRegistry | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.engine, self.publisher = engine, publisher
+        self.sessions = db.sessionmaker_of(engine)
+        self.batch, self.idle_s, self.clock = batch, idle_s, clock
+        self.wakeup = asyncio.Event()
+        self.published = prometheus_client.Counter(
+            "qsr_outbox_published", "Outbox events published", registry=registry
+        )
+
+    def notify(self) -> None:
+        """Call after a commit that added events, to publish without waiting for the poll."""
+        self.wakeup.set()
+
+    async def publish_pending(self) -> int:
+        """One round: publish up to `batch` unsent events in order, then mark them sent."""
+        async with db.transaction(self.sessions) as session:
+            rows = (
+                await session.execute(
+                    sa.select(_t.c.id, _t.c.topic, _t.c.key, _t.c.value)
+                    .where(_t.c.sent_at.is_(None))
+                    .order_by(_t.c.id)
+                    .limit(self.batch)
+                )
+            ).all()
+        if not rows:
+            return 0
+        # Not inside the read transaction: the in-process bus runs consumers that write the same
+        # (SQLite) database, and holding a transaction across the network is never needed.
+        await self.publisher.publish([_record(row.topic, row.key, row.value) for row in rows])
+        async with db.transaction(self.sessions) as session:
+            ids = [row.id for row in rows]
+            await session.execute(
+                sa.update(_t).where(_t.c.id.in_(ids)).values(sent_at=self.clock())
+            )
+        self.published.inc(len(rows))
+        return len(rows)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until `stop` is set; on PostgreSQL only the advisory-lock holder publishes."""
+        async with self.engine.connect() as connection:
+            leading = False
+            while not stop.is_set():
+                leading = leading or await _try_to_lead(connection)
+                if leading and await self.publish_pending():
+                    continue
+                await _wait_any(stop, self.wakeup, seconds=self.idle_s)
+                self.wakeup.clear()
+
+
+def _record(topic: str, key: str, value: str) -> bus.Record:
+    raw = value.encode()
+    headers = tuple(events.headers_of(events.from_bytes(raw)))
+    return bus.Record(topic=topic, key=key.encode(), value=raw, headers=headers)
+
+
+async def _try_to_lead(connection: AsyncConnection) -> bool:
+    if connection.dialect.name != "postgresql":
+        return True  # SQLite: one process owns the file
+    # Session-level lock: held until this connection closes (the relay stops or dies).
+    held = await connection.scalar(sa.select(sa.func.pg_try_advisory_lock(_RELAY_LOCK)))
+    await connection.commit()
+    return bool(held)
+
+
+async def _wait_any(stop: asyncio.Event, wakeup: asyncio.Event, *, seconds: float) -> None:
+    waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(wakeup.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
