@@ -47,6 +47,35 @@ class _OrderEvent(events.Payload):
         return self.order_id
 
 
+class _OrderStep(_OrderEvent):
+    """A lifecycle step before completion (ordering's outbox writes one per transition)."""
+
+    program: Id
+    order_key: Id
+    at: AwareDatetime
+
+
+class OrderPlaced(_OrderStep):
+    event_type: ClassVar[str] = "io.qsr.order.placed.v1"
+
+    channel: specs.Channel
+    currency: Currency
+    total_minor: Minor
+    pickup_slot: AwareDatetime | None = None
+
+
+class OrderPaid(_OrderStep):
+    event_type: ClassVar[str] = "io.qsr.order.paid.v1"
+
+
+class OrderPreparing(_OrderStep):
+    event_type: ClassVar[str] = "io.qsr.order.preparing.v1"
+
+
+class OrderReady(_OrderStep):
+    event_type: ClassVar[str] = "io.qsr.order.ready.v1"
+
+
 class OrderCompleted(_OrderEvent):
     event_type: ClassVar[str] = "io.qsr.order.completed.v1"
 
@@ -141,6 +170,10 @@ class TierChanged(_MemberEvent):
 
 REGISTRY = events.Registry(
     [
+        OrderPlaced,
+        OrderPaid,
+        OrderPreparing,
+        OrderReady,
         OrderCompleted,
         OrderRefunded,
         OrderCancelled,
