@@ -21,6 +21,10 @@ from qsr_kit import auth
 ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
 
 
+class FederationUnavailable(Exception):
+    """A configured provider's JWKS cannot be fetched (→ 503; the token was not judged)."""
+
+
 class Federation:
     def __init__(
         self,
@@ -31,7 +35,7 @@ class Federation:
     ) -> None:
         self._verifiers = {
             i.issuer: auth.Verifier(
-                auth.HttpJwks(i.jwks_url, client=client),
+                auth.HttpJwks(i.jwks_url, client=client, clock=clock),
                 rules=auth.ClaimRules(issuer=i.issuer, audience=i.audience, required_typ=None),
                 clock=clock,
             )
@@ -51,6 +55,8 @@ class Federation:
             )
         try:
             claims = await verifier.verified_claims(id_token)
+        except auth.JwksUnavailable as error:
+            raise FederationUnavailable("the identity provider's keys are unavailable") from error
         except auth.AuthError as error:
             raise OAuthError("invalid_grant", f"subject_token rejected: {error}") from error
         return str(claims["iss"]), str(claims["sub"])

@@ -16,7 +16,7 @@ from qsr_identity import api_accounts, api_oauth, edge, signing_in
 from qsr_identity.deps import Identity
 from qsr_identity.domain import accounts, oauth
 from qsr_identity.domain.passwords import Argon2Params, Passwords
-from qsr_identity.federation import Federation
+from qsr_identity.federation import Federation, FederationUnavailable
 from qsr_identity.keystore import Keystore
 from qsr_identity.repository import Client, Repository
 from qsr_identity.settings import IdentitySettings
@@ -85,6 +85,7 @@ def create_app(
             signing_in.InvalidCredentials: 401,
             signing_in.AccountExists: 409,
             api_accounts.UnknownAccount: 404,
+            FederationUnavailable: 503,
         },
         **docs,
     )
