@@ -12,6 +12,7 @@ transactions committed, so a crash at any point means "consumed again", never "l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
@@ -83,6 +84,20 @@ async def consume(
                     _observe_lag(consumer, partition, messages[-1].offset + 1, group_id, metrics)
     finally:
         await consumer.stop()
+
+
+async def run_consumer(*, stop: asyncio.Event, retry_s: float = 1.0, **consume_kwargs: Any) -> None:
+    """`consume` for a service's lifetime: when a dependency is away (the loop raised, nothing was
+    committed for the failed record), log, wait `retry_s`, and consume again from the offsets."""
+    while not stop.is_set():
+        try:
+            await consume(stop=stop, **consume_kwargs)
+        except Exception:
+            log.exception(
+                "consumer %s stopped; restarting in %.1fs", consume_kwargs.get("group_id"), retry_s
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=retry_s)
 
 
 def _observe_lag(

@@ -97,12 +97,22 @@ class Relay:
         self.published.inc(len(rows))
         return len(rows)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Publish until `stop` is set; on PostgreSQL only the advisory-lock holder publishes."""
+    async def run(self, stop: asyncio.Event, *, retry_s: float = 1.0) -> None:
+        """Publish until `stop` is set; on PostgreSQL only the advisory-lock holder publishes.
+        A broker or database outage is logged and retried: the events wait in the outbox."""
+        while not stop.is_set():
+            try:
+                await self._lead_and_publish(stop)
+            except Exception:
+                log.exception("outbox relay failed; retrying in %.1fs", retry_s)
+                await _wait_any(stop, asyncio.Event(), seconds=retry_s)
+
+    async def _lead_and_publish(self, stop: asyncio.Event) -> None:
         async with self.engine.connect() as connection:
             leading = False
             while not stop.is_set():
-                leading = leading or await _try_to_lead(connection)
+                # Re-asserted every round: a dead connection has lost the lock, so it must raise.
+                leading = await _lead(connection, already=leading)
                 if leading and await self.publish_pending():
                     continue
                 await _wait_any(stop, self.wakeup, seconds=self.idle_s)
@@ -115,9 +125,13 @@ def _record(topic: str, key: str, value: str) -> bus.Record:
     return bus.Record(topic=topic, key=key.encode(), value=raw, headers=headers)
 
 
-async def _try_to_lead(connection: AsyncConnection) -> bool:
+async def _lead(connection: AsyncConnection, *, already: bool) -> bool:
     if connection.dialect.name != "postgresql":
         return True  # SQLite: one process owns the file
+    if already:  # the lock lives as long as this connection: prove it is alive
+        await connection.execute(sa.text("SELECT 1"))
+        await connection.commit()
+        return True
     # Session-level lock: held until this connection closes (the relay stops or dies).
     held = await connection.scalar(sa.select(sa.func.pg_try_advisory_lock(_RELAY_LOCK)))
     await connection.commit()

@@ -330,3 +330,36 @@ async def run_crashing(*args: str) -> tuple[int | None, str]:
     async with asyncio.timeout(DEADLINE_S):
         output, _ = await process.communicate()
     return process.returncode, output.decode()
+
+
+async def test_run_consumer_restarts_after_an_outage_and_loses_nothing(
+    kafka: testing.Kafka,
+    stream: Stream,
+    loyalty_db: AsyncEngine,
+    publisher: kafka_mod.KafkaPublisher,
+) -> None:
+    await publisher.publish([publish_raw(support.order_event("out-1"), stream.main)])
+    processor = support.processor(loyalty_db, publisher, support.Switch())
+    outcomes: list[consuming.Outcome] = []
+    stop = asyncio.Event()
+
+    async def process(record: bus.Record) -> None:
+        if not outcomes:
+            outcomes.append(consuming.Outcome.RETRY)  # marks the outage, before any effect
+            raise ConnectionError("database restarting")
+        outcomes.append(await processor.process(record))
+        stop.set()
+
+    await asyncio.wait_for(
+        kafka_mod.run_consumer(
+            stop=stop,
+            retry_s=0.1,
+            bootstrap=kafka.bootstrap,
+            group_id="loyalty",
+            topic_names=[stream.main],
+            process=process,
+        ),
+        timeout=DEADLINE_S,
+    )
+    assert outcomes == [consuming.Outcome.RETRY, consuming.Outcome.PROCESSED]
+    assert await support.effect_counts(loyalty_db) == {"out-1": 1}
