@@ -18,6 +18,7 @@ class Service(enum.StrEnum):
 # service -> "module:factory"; each factory builds its FastAPI app from settings read at startup.
 APPS: dict[Service, str] = {
     Service.IDENTITY: "qsr_identity.main:create_app",
+    Service.LOYALTY: "qsr_loyalty.main:create_app",
     Service.ORDERING: "qsr_ordering.main:create_app",
 }
 

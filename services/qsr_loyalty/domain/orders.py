@@ -29,7 +29,7 @@ class _Model(BaseModel):
 
 
 class OrderLine(_Model):
-    sku: str = Field(min_length=1, max_length=100)
+    sku: str = Field(min_length=1, max_length=200)
     category: str | None = Field(default=None, max_length=100)
     quantity: int = Field(ge=1, le=1000)
     unit_price_minor: int = Field(ge=0, le=10_000_000, description="price of one unit, minor units")
@@ -42,8 +42,8 @@ class OrderLine(_Model):
 class Order(_Model):
     """A completed order as loyalty sees it; amounts in minor units of the program's currency."""
 
-    order_id: str = Field(min_length=1, max_length=100)
-    store_id: str = Field(min_length=1, max_length=64)
+    order_id: str = Field(min_length=1, max_length=200)
+    store_id: str = Field(min_length=1, max_length=200)
     channel: specs.Channel
     placed_at: AwareDatetime
     lines: tuple[OrderLine, ...] = Field(min_length=1, max_length=500)

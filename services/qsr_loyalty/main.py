@@ -1,0 +1,171 @@
+"""The loyalty app factory: `qsr serve loyalty` and `qsr run` call `create_app()`.
+
+The lifespan owns the engine, the publisher (Kafka, or the in-process bus in the embedded mode),
+the outbox relay, the order consumer and the sweep job; settings and the clock are passed in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from qsr_kit import auth, bus, consuming, db, http, idempotency, kafka, outbox
+from qsr_kit.domain import payloads, topics
+from qsr_loyalty import api, consumers, program, redemptions, tables
+from qsr_loyalty.domain import errors
+from qsr_loyalty.settings import Settings
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
+Clock = Callable[[], dt.datetime]
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock = _utcnow,
+    issuer: auth.LocalIssuer | None = None,
+    event_bus: bus.InProcessBus | None = None,
+) -> FastAPI:
+    """The loyalty service. Without `jwks_url` tokens come from a local dev issuer (embedded)."""
+    settings = settings or Settings()
+    app = http.service_app(title="qsr-loyalty", lifespan=_lifespan)
+    app.state.loyalty_settings = settings
+    app.state.loyalty_program = program.load(settings.config_dir, name=settings.program)
+    app.state.loyalty_clock = clock
+    app.state.loyalty_bus = event_bus or bus.InProcessBus()
+    app.add_exception_handler(errors.LoyaltyError, _problem)
+    if settings.jwks_url:
+        client = httpx.AsyncClient(timeout=5.0)
+        app.state.loyalty_http = client
+        verifier = auth.Verifier.remote(
+            settings.jwks_url, client=client, issuer=settings.issuer, audience=settings.audience
+        )
+    else:
+        issuer = issuer or auth.LocalIssuer(issuer=settings.issuer, audience=settings.audience)
+        app.state.loyalty_dev_issuer = issuer
+        verifier = auth.Verifier.static(
+            issuer.jwks(), issuer=settings.issuer, audience=settings.audience
+        )
+    auth.install(app, verifier)
+    app.include_router(api.router)
+    return app
+
+
+async def _problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.LoyaltyError)
+    extra = {"field": exc.field} if exc.field else {}
+    slug = type(exc).__name__.lower()
+    return http.problem(
+        exc.status,
+        title=exc.title,
+        detail=exc.detail,
+        type_=f"https://qsr.io/problems/{slug}",
+        **extra,
+    )
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.loyalty_settings
+    served: program.Program = app.state.loyalty_program
+    engine = db.engine_from_url(settings.database_url)
+    await db.migrate(engine, version_locations=[MIGRATIONS], target_metadata=[tables.metadata])
+    sessions = db.sessionmaker_of(engine)
+    app.state.loyalty_sessions = sessions
+    idempotency.attach(app, idempotency.Store(sessions))
+    http.add_readiness_check(app, "db", lambda: db.ping(engine))
+    registry = http.registry_of(app)
+    producer = kafka.producer(settings.kafka_bootstrap) if settings.kafka_bootstrap else None
+    publisher: bus.Publisher = app.state.loyalty_bus
+    if producer is not None:
+        await producer.start()
+        publisher = kafka.KafkaPublisher(producer)
+    relay = outbox.Relay(engine, publisher, registry=registry)
+    app.state.loyalty_relay = relay
+    processor = consuming.Processor(
+        group=consumers.GROUP,
+        sessions=sessions,
+        handler=consumers.handler(served, consumers.Metrics.on(registry)),
+        registry=payloads.REGISTRY,
+        publisher=publisher,
+        metrics=consuming.Metrics(registry),
+    )
+    app.state.loyalty_processor = processor
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(relay.run(stop)),
+        asyncio.create_task(_sweeping(app, stop)),
+    ]
+    if settings.consume:
+        orders = topics.Topic(served.orders_topic)
+        if settings.kafka_bootstrap:
+            tasks.append(
+                asyncio.create_task(_consuming(settings.kafka_bootstrap, processor, orders, stop))
+            )
+        else:
+            for topic in (orders, topics.retry_of(orders)):
+                app.state.loyalty_bus.subscribe(topic, _subscriber(processor))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if producer is not None:
+            await producer.stop()
+        client: httpx.AsyncClient | None = getattr(app.state, "loyalty_http", None)
+        if client is not None:
+            await client.aclose()
+        await engine.dispose()
+
+
+def _subscriber(processor: consuming.Processor) -> bus.Subscriber:
+    async def deliver(record: bus.Record) -> None:
+        await processor.process(record)
+
+    return deliver
+
+
+async def _consuming(
+    bootstrap: str, processor: consuming.Processor, orders: topics.Topic, stop: asyncio.Event
+) -> None:
+    """Consume until stopped; a dependency outage ends one consume() without committing, so the
+    records come again after a pause."""
+    while not stop.is_set():
+        try:
+            await kafka.consume(
+                bootstrap=bootstrap, group_id=consumers.GROUP,
+                topic_names=[orders, topics.retry_of(orders)], process=processor.process,
+                stop=stop, metrics=processor.metrics,
+            )  # fmt: skip
+        except Exception:
+            log.exception("order consumer stopped; restarting in 1 s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
+
+
+async def _sweeping(app: FastAPI, stop: asyncio.Event) -> None:
+    """Expire due lots and release stale holds every `sweep_seconds`."""
+    settings: Settings = app.state.loyalty_settings
+    clock: Clock = app.state.loyalty_clock
+    while not stop.is_set():
+        try:
+            await redemptions.sweep(
+                app.state.loyalty_sessions, app.state.loyalty_program, now=clock()
+            )
+        except Exception:
+            log.exception("loyalty sweep failed; next round in %s s", settings.sweep_seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=settings.sweep_seconds)
