@@ -49,7 +49,7 @@ class Publisher(Protocol):
         ...
 
 
-Subscriber = Callable[[Record], Awaitable[None]]
+Subscriber = Callable[[Record], Awaitable[object]]
 
 
 @dataclass
