@@ -6,31 +6,37 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from qsr_identity import granting, signing_in
+from qsr_identity import granting, limits, signing_in
 from qsr_identity.deps import IdentityDep
 from qsr_identity.repository import Account, Repository
 from qsr_identity.schemas import Accepted, AccountOut, KeyRotated, LinkIn, SignUp, StaffIn, problems
-from qsr_kit import auth
+from qsr_kit import auth, ratelimit
 
 router = APIRouter()
 AUTHED = problems(401, 403, 422, 429)
+PerIpSignUp = Annotated[None, ratelimit.per_ip(limits.SIGN_UP_PER_IP)]
+PER_PRINCIPAL = [ratelimit.per_principal(limits.API_PER_PRINCIPAL)]
 
 
 @router.post("/v1/guests", status_code=202, responses=problems(422, 429))
-async def sign_up(identity: IdentityDep, body: SignUp) -> Accepted:
+async def sign_up(identity: IdentityDep, body: SignUp, _: PerIpSignUp) -> Accepted:
     """The same 202 whether or not the identifier already has an account (no enumeration)."""
     await signing_in.sign_up_guest(identity, identifier=body.identifier, password=body.password)
     return Accepted()
 
 
-@router.get("/v1/accounts/me", responses=AUTHED)
+@router.get("/v1/accounts/me", responses=AUTHED, dependencies=PER_PRINCIPAL)
 async def me(
     identity: IdentityDep, who: Annotated[auth.Principal, auth.requires("profile")]
 ) -> AccountOut:
     return await _account_out(identity, who.subject)
 
 
-@router.get("/v1/accounts/{account_id}", responses=problems(401, 403, 404, 422, 429))
+@router.get(
+    "/v1/accounts/{account_id}",
+    responses=problems(401, 403, 404, 422, 429),
+    dependencies=PER_PRINCIPAL,
+)
 async def account(
     identity: IdentityDep, account_id: str, who: Annotated[auth.Principal, auth.requires("profile")]
 ) -> AccountOut:
@@ -40,7 +46,12 @@ async def account(
     return await _account_out(identity, account_id)
 
 
-@router.post("/v1/staff", status_code=201, responses=problems(401, 403, 409, 422, 429))
+@router.post(
+    "/v1/staff",
+    status_code=201,
+    responses=problems(401, 403, 409, 422, 429),
+    dependencies=PER_PRINCIPAL,
+)
 async def create_staff(
     identity: IdentityDep,
     body: StaffIn,
@@ -52,7 +63,12 @@ async def create_staff(
     return _out(created)
 
 
-@router.post("/v1/accounts/me/links", status_code=204, responses=problems(400, 401, 403, 422, 429))
+@router.post(
+    "/v1/accounts/me/links",
+    status_code=204,
+    responses=problems(400, 401, 403, 422, 429),
+    dependencies=PER_PRINCIPAL,
+)
 async def link(
     identity: IdentityDep, body: LinkIn, who: Annotated[auth.Principal, auth.requires("profile")]
 ) -> None:
@@ -62,7 +78,7 @@ async def link(
     await granting.link_federated(identity, account_id=who.subject, id_token=body.id_token)
 
 
-@router.post("/v1/keys/rotate", responses=AUTHED)
+@router.post("/v1/keys/rotate", responses=AUTHED, dependencies=PER_PRINCIPAL)
 async def rotate_keys(
     identity: IdentityDep, _: Annotated[auth.Principal, auth.requires("identity:admin")]
 ) -> KeyRotated:

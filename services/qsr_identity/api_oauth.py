@@ -10,13 +10,17 @@ from urllib.parse import unquote_plus, urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from qsr_identity import granting, signing_in
+from qsr_identity import granting, limits, signing_in
 from qsr_identity.deps import IdentityDep
+from qsr_identity.domain import accounts
 from qsr_identity.domain.oauth import GUEST_SCOPES, STAFF_SCOPES, OAuthError
 from qsr_identity.federation import ID_TOKEN_TYPE
 from qsr_identity.schemas import AuthorizeForm, RevokeForm, TokenForm, TokenOut, problems
+from qsr_kit import ratelimit
 
 router = APIRouter()
+PerIpSignIn = Annotated[None, ratelimit.per_ip(limits.SIGN_IN_PER_IP)]
+PerIpToken = Annotated[None, ratelimit.per_ip(limits.TOKEN_PER_IP)]
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -63,11 +67,15 @@ async def jwks(identity: IdentityDep) -> JSONResponse:
     responses=problems(400, 401, 422, 429),
 )
 async def authorize(
-    identity: IdentityDep, form: Annotated[AuthorizeForm, Form()]
+    identity: IdentityDep,
+    request: Request,
+    form: Annotated[AuthorizeForm, Form()],
+    _: PerIpSignIn,
 ) -> RedirectResponse:
     """Sign-in step of the authorization-code flow: credentials in, a code redirected to the app."""
     if form.response_type != "code":
         raise OAuthError("invalid_request", "response_type must be code")
+    await ratelimit.enforce(request, limits.SIGN_IN_PER_ACCOUNT, _account_key(form.identifier))
     account = await signing_in.authenticate(
         identity, identifier=form.identifier, password=form.password
     )
@@ -89,7 +97,7 @@ async def authorize(
 
 @router.post("/oauth2/token", response_model=TokenOut, responses=problems(400, 401, 422, 429))
 async def token(
-    identity: IdentityDep, request: Request, form: Annotated[TokenForm, Form()]
+    identity: IdentityDep, request: Request, form: Annotated[TokenForm, Form()], _: PerIpToken
 ) -> JSONResponse:
     client_id, secret = _client_credentials(request, form.client_id, form.client_secret)
     client = await granting.authenticated_client(identity, client_id, secret)
@@ -126,7 +134,7 @@ async def token(
 
 @router.post("/oauth2/revoke", responses=problems(400, 401, 422, 429))
 async def revoke(
-    identity: IdentityDep, request: Request, form: Annotated[RevokeForm, Form()]
+    identity: IdentityDep, request: Request, form: Annotated[RevokeForm, Form()], _: PerIpToken
 ) -> JSONResponse:
     client_id, secret = _client_credentials(request, form.client_id, form.client_secret)
     client = await granting.authenticated_client(identity, client_id, secret)
@@ -154,3 +162,11 @@ def _client_credentials(
     if form_id is None:
         raise OAuthError("invalid_client", "client_id is required")
     return form_id, form_secret
+
+
+def _account_key(identifier: str) -> str:
+    try:
+        normalized: str = accounts.normalized_identifier(identifier)
+    except accounts.InvalidField:
+        normalized = identifier.strip().lower()
+    return ratelimit.hashed(normalized)

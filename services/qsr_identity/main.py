@@ -20,7 +20,7 @@ from qsr_identity.federation import Federation, FederationUnavailable
 from qsr_identity.keystore import Keystore
 from qsr_identity.repository import Client, Repository
 from qsr_identity.settings import IdentitySettings
-from qsr_kit import auth, http
+from qsr_kit import auth, http, ratelimit
 from qsr_kit.domain import auth_tokens
 from qsr_kit.domain.auth_tokens import PinnedKey
 
@@ -28,12 +28,13 @@ from qsr_kit.domain.auth_tokens import PinnedKey
 class KeystoreJwks:
     """The identity service verifies its own tokens against its live key schedule (no HTTP)."""
 
-    def __init__(self, keystore: Keystore, clock: Callable[[], float]) -> None:
-        self._keystore = keystore
+    def __init__(self, app: FastAPI, clock: Callable[[], float]) -> None:
+        self._app = app
         self._clock = clock
 
     async def keys(self) -> Mapping[str, PinnedKey]:
-        return auth_tokens.pinned_keys(await self._keystore.jwks(now=self._clock()))
+        keystore: Keystore = self._app.state.identity.keystore
+        return auth_tokens.pinned_keys(await keystore.jwks(now=self._clock()))
 
     async def keys_after_unknown_kid(self) -> Mapping[str, PinnedKey]:
         return await self.keys()
@@ -42,9 +43,10 @@ class KeystoreJwks:
 def create_app(
     settings: IdentitySettings | None = None, *, clock: Callable[[], float] = time.time
 ) -> FastAPI:
+    config = settings or IdentitySettings()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        config = settings or IdentitySettings()
         repository = Repository.connect(config.database_url)
         await repository.create_schema()
         grace = config.access_token_seconds + config.clock_skew_seconds
@@ -55,6 +57,11 @@ def create_app(
         params = Argon2Params(
             config.argon2_time_cost, config.argon2_memory_kib, config.argon2_parallelism
         )
+        limiter = None
+        if config.redis_url is not None:
+            limiter = ratelimit.Limiter.from_url(
+                config.redis_url, prefix=config.redis_prefix, clock=clock
+            )
         async with httpx.AsyncClient(timeout=5.0, follow_redirects=False) as client:
             identity = Identity(
                 settings=config,
@@ -66,17 +73,15 @@ def create_app(
             )
             await seed_clients(identity)
             app.state.identity = identity
-            rules = auth.ClaimRules(issuer=config.issuer, audience=config.audience)
-            auth.install(
-                app, auth.Verifier(KeystoreJwks(keystore, clock), rules=rules, clock=clock)
-            )
+            app.state.qsr_limiter = limiter
             http.add_readiness_check(app, "db", repository.ping)
             try:
                 yield
             finally:
+                if limiter is not None:
+                    await limiter.close()
                 await repository.close()
 
-    config = settings or IdentitySettings()
     docs: dict[str, Any] = {} if config.expose_docs else {"docs_url": None, "redoc_url": None}
     app = http.service_app(
         title="qsr identity",
@@ -89,6 +94,11 @@ def create_app(
         },
         **docs,
     )
+    # Handlers are registered here, not in the lifespan: Starlette builds its middleware stack
+    # (and with it the handler table) on the first ASGI call, which is the lifespan itself.
+    rules = auth.ClaimRules(issuer=config.issuer, audience=config.audience)
+    auth.install(app, auth.Verifier(KeystoreJwks(app, clock), rules=rules, clock=clock))
+    ratelimit.install(app, None)
     app.add_exception_handler(oauth.OAuthError, _oauth_error)
     app.add_exception_handler(accounts.InvalidField, _invalid_field)
     app.include_router(api_oauth.router)

@@ -35,7 +35,8 @@ class IdentitySettings(BaseSettings):
     issuer: str = "http://127.0.0.1:8081"
     audience: str = "qsr-platform"
     database_url: str = "sqlite:///./qsr-identity.db"
-    redis_url: str | None = None
+    redis_url: str | None = None  # None (embedded mode): no rate limits
+    redis_prefix: str = "qsr:rl"
     access_token_seconds: int = Field(default=600, ge=60, le=3600)
     refresh_token_seconds: int = Field(default=14 * 86400, ge=60)
     refresh_family_seconds: int = Field(default=90 * 86400, ge=60)

@@ -192,7 +192,11 @@ class Verifier:
 
 
 def install(app: FastAPI, verifier: Verifier) -> None:
-    """Make `verifier` the app's and render auth refusals as problem+json."""
+    """Make `verifier` the app's and render auth refusals as problem+json.
+
+    Call it in the app factory, not in the lifespan: Starlette fixes its exception handlers on the
+    first ASGI call, which is the lifespan startup. (`app.state.qsr_verifier` may change later.)
+    """
     app.state.qsr_verifier = verifier
     app.add_exception_handler(AuthError, _auth_error_response)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -23,6 +25,25 @@ APP_REDIRECT = "https://app.qsr.test/callback"
 SERVICE_SECRET = "service-secret-" + "x" * 32
 ADMIN_SECRET = "admin-secret-" + "y" * 32
 PASSWORD = "correct horse battery"
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
+    """Start and stop the app through the ASGI lifespan protocol, exactly as uvicorn does."""
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[MutableMapping[str, Any]] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    task = asyncio.create_task(app(scope, inbox.get, outbox.put))
+    await inbox.put({"type": "lifespan.startup"})
+    started = await outbox.get()
+    assert started["type"] == "lifespan.startup.complete", started
+    try:
+        yield app
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        stopped = await outbox.get()
+        await task
+        assert stopped["type"] == "lifespan.shutdown.complete", stopped
 
 
 class Clock:
@@ -150,7 +171,7 @@ def settings(tmp_path: Path) -> IdentitySettings:
 @pytest.fixture
 async def app(settings: IdentitySettings, clock: Clock) -> AsyncIterator[FastAPI]:
     application = create_app(settings, clock=clock)
-    async with application.router.lifespan_context(application):
+    async with running(application):
         yield application
 
 

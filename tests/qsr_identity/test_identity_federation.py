@@ -12,7 +12,7 @@ import pytest
 
 from qsr_identity.main import create_app
 from qsr_identity.settings import ExternalIssuer
-from tests.qsr_identity.conftest import ISSUER, Clock, Flows, bearer, identity_settings
+from tests.qsr_identity.conftest import ISSUER, Clock, Flows, bearer, identity_settings, running
 from tests.qsr_identity.idp_simulator import IdpSimulator, running_idp
 
 ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
@@ -29,7 +29,7 @@ async def idp() -> AsyncIterator[IdpSimulator]:
 async def fed(tmp_path: Path, idp: IdpSimulator, clock: Clock) -> AsyncIterator[Flows]:
     trusted = ExternalIssuer(issuer=idp.url, jwks_url=idp.jwks_url, audience=idp.audience)
     app = create_app(identity_settings(tmp_path, federation=(trusted,)), clock=clock)
-    async with app.router.lifespan_context(app):
+    async with running(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as http:
             yield Flows(http, clock)

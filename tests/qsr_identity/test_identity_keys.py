@@ -18,6 +18,7 @@ from tests.qsr_identity.conftest import (
     Flows,
     bearer,
     identity_settings,
+    running,
 )
 
 
@@ -47,7 +48,7 @@ async def rotate(flows: Flows) -> str:
 async def test_rotation_keeps_old_tokens_valid_until_they_expire(tmp_path: Path) -> None:
     clock = Clock()
     app = create_app(identity_settings(tmp_path, key_publish_ahead_seconds=300), clock=clock)
-    async with app.router.lifespan_context(app):
+    async with running(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as http:
             flows = Flows(http, clock)
