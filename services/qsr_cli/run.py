@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
+from typing import Any
 
 import typer
 import yaml
 
 from qsr_kit.domain import specs
 
+DEV_TOKEN_SECONDS = 12 * 3600
+
 
 def run(
     examples: Path = typer.Option(Path("examples"), help="folder of program and store YAML"),
+    data: Path = typer.Option(Path("var/embedded"), help="folder of the embedded SQLite files"),
+    host: str = typer.Option("127.0.0.1", help="address to bind"),
+    loyalty_port: int = typer.Option(8081, help="port of the loyalty service"),
 ) -> None:
     """Run the platform embedded: every service in one process, config from examples/."""
     programs, stores = 0, 0
@@ -26,4 +34,52 @@ def run(
                 specs.StoreIntegrationSpec.model_validate(doc["spec"])
                 stores += 1
     typer.echo(f"embedded mode: {programs} program(s) and {stores} store(s) valid in {examples}/")
-    typer.echo("no service is built yet; nothing else to start")
+    data.mkdir(parents=True, exist_ok=True)
+    servers = [_loyalty(examples, data, host=host, port=loyalty_port)]
+    asyncio.run(_serve_all(servers))
+
+
+def _loyalty(examples: Path, data: Path, *, host: str, port: int) -> Any:
+    """The loyalty service on SQLite with seeded members; prints where it is and how to call it."""
+    import uvicorn
+
+    from qsr_loyalty import main as loyalty
+    from qsr_loyalty import seeding
+    from qsr_loyalty.settings import Settings
+
+    settings = Settings(database_url=f"sqlite:///{data}/loyalty.db", config_dir=examples, seed=True)
+    app = loyalty.create_app(settings)
+    issuer = app.state.loyalty_dev_issuer
+    scopes = ["loyalty:read", "loyalty:redeem"]
+    now = time.time()
+    service = issuer.issue(
+        subject="dev-cli",
+        kind="service",
+        scopes=scopes,
+        now=now,
+        lifetime_seconds=DEV_TOKEN_SECONDS,
+    )
+    member_id = next(iter(seeding.MEMBERS))
+    guest = issuer.issue(
+        subject=member_id, kind="guest", scopes=scopes, now=now, member_id=member_id,
+        lifetime_seconds=DEV_TOKEN_SECONDS,
+    )  # fmt: skip
+    url = f"http://{host}:{port}"
+    program = app.state.loyalty_program
+    typer.echo(f"loyalty: {url}  program {program.name} ({program.spec.display_name})")
+    typer.echo("  serves /v1/members, /v1/members/{id}/balance|ledger|redemptions, /v1/rewards,")
+    typer.echo(
+        "  /v1/redemptions/{id}/commit|cancel, /v1/simulate, /docs, /healthz, /readyz, /metrics"
+    )
+    typer.echo(f"  seeded members: {', '.join(seeding.MEMBERS)}; database {data}/loyalty.db")
+    typer.echo(f"  service token (12 h): {service}")
+    typer.echo(f"  {member_id} token (12 h): {guest}")
+    typer.echo(
+        f'  try: curl -H "Authorization: Bearer $TOKEN" {url}/v1/members/{member_id}/balance'
+    )
+    config = uvicorn.Config(app, host=host, port=port, log_config=None)
+    return uvicorn.Server(config)
+
+
+async def _serve_all(servers: list[Any]) -> None:
+    await asyncio.gather(*(server.serve() for server in servers))

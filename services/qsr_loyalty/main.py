@@ -19,7 +19,7 @@ from fastapi.responses import Response
 
 from qsr_kit import auth, bus, consuming, db, http, idempotency, kafka, outbox
 from qsr_kit.domain import payloads, topics
-from qsr_loyalty import api, consumers, program, redemptions, tables
+from qsr_loyalty import api, consumers, program, redemptions, seeding, tables
 from qsr_loyalty.domain import errors
 from qsr_loyalty.settings import Settings
 
@@ -104,6 +104,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         metrics=consuming.Metrics(registry),
     )
     app.state.loyalty_processor = processor
+    if settings.seed:
+        await seeding.seed(sessions, served, processor, now=app.state.loyalty_clock())
     stop = asyncio.Event()
     tasks = [
         asyncio.create_task(relay.run(stop)),

@@ -20,4 +20,5 @@ class Settings(BaseSettings):
     issuer: str = "https://identity.qsr.local"
     audience: str = "qsr-loyalty"
     source: str = "/qsr/loyalty"
+    seed: bool = Field(False, description="enroll a few demo members (embedded mode)")
     sweep_seconds: float = Field(30.0, gt=0, description="expiry and hold-release job period")
