@@ -200,3 +200,15 @@ async def test_stale_in_flight_key_is_taken_over_and_the_first_attempt_loses(
 def test_ttl_below_24h_is_refused(engine: AsyncEngine) -> None:
     with pytest.raises(ValueError, match="ttl"):
         idempotency.Store(db.sessionmaker_of(engine), ttl=timedelta(hours=1))
+
+
+async def test_simultaneous_requests_with_one_key_execute_once(
+    client: httpx.AsyncClient, engine: AsyncEngine, world: World
+) -> None:
+    responses = await asyncio.gather(*(redeem(client, "k-race") for _ in range(10)))
+    statuses = sorted(r.status_code for r in responses)
+    created = [r for r in responses if r.status_code == 201]
+    assert set(statuses) <= {201, 409}
+    assert len({r.content for r in created}) == 1
+    assert world.executions == 1
+    assert await effects(engine) == 1
