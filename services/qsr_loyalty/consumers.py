@@ -18,7 +18,6 @@ from qsr_loyalty.domain import orders
 from qsr_loyalty.program import Program
 
 log = logging.getLogger(__name__)
-GROUP = "qsr-loyalty"
 
 
 @dataclasses.dataclass(frozen=True)

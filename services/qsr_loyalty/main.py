@@ -43,7 +43,9 @@ def create_app(
     settings = settings or Settings()
     app = http.service_app(title="qsr-loyalty", lifespan=_lifespan)
     app.state.loyalty_settings = settings
-    app.state.loyalty_program = program.load(settings.config_dir, name=settings.program)
+    app.state.loyalty_program = program.load(
+        settings.config_dir, name=settings.program, namespace=settings.namespace
+    )
     app.state.loyalty_clock = clock
     app.state.loyalty_bus = event_bus or bus.InProcessBus()
     app.add_exception_handler(errors.LoyaltyError, _problem)
@@ -96,7 +98,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     relay = outbox.Relay(engine, publisher, registry=registry)
     app.state.loyalty_relay = relay
     processor = consuming.Processor(
-        group=consumers.GROUP,
+        group=settings.consumer_group,
         sessions=sessions,
         handler=consumers.handler(served, consumers.Metrics.on(registry)),
         registry=payloads.REGISTRY,
@@ -148,7 +150,7 @@ async def _consuming(
     while not stop.is_set():
         try:
             await kafka.consume(
-                bootstrap=bootstrap, group_id=consumers.GROUP,
+                bootstrap=bootstrap, group_id=processor.group,
                 topic_names=[orders, topics.retry_of(orders)], process=processor.process,
                 stop=stop, metrics=processor.metrics,
             )  # fmt: skip

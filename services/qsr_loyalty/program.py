@@ -46,7 +46,7 @@ def _documents(folder: Path) -> list[dict[str, Any]]:
     return found
 
 
-def load(folder: Path, *, name: str | None = None) -> Program:
+def load(folder: Path, *, name: str | None = None, namespace: str | None = None) -> Program:
     """The LoyaltyProgram in `folder` (the one named `name` if several) and its stores' zones."""
     docs = _documents(folder)
     chosen = [
@@ -68,7 +68,7 @@ def load(folder: Path, *, name: str | None = None) -> Program:
             zones[store.store_id] = ZoneInfo(store.timezone)
     return Program(
         name=program_name,
-        namespace=str(metadata.get("namespace", "default")),
+        namespace=namespace or str(metadata.get("namespace", "default")),
         spec=spec,
         zones=zones,
     )

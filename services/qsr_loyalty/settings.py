@@ -14,6 +14,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./qsr-loyalty.db"
     config_dir: Path = Field(Path("examples"), description="LoyaltyProgram + StoreIntegration YAML")
     program: str | None = Field(None, description="program name when config_dir holds several")
+    namespace: str | None = Field(None, description="topic namespace; default: the program's")
+    consumer_group: str = "qsr-loyalty"
     kafka_bootstrap: str | None = Field(None, description="unset: the in-process bus (embedded)")
     consume: bool = Field(True, description="run the order consumers in this process")
     jwks_url: str | None = Field(None, description="unset: a local dev issuer (embedded only)")
