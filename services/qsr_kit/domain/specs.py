@@ -1,7 +1,7 @@
 """The spec models of the qsr.io custom resources: the one source of truth.
 
-The operator generates `crds/` from them (plus CEL rules), and the services read the same models from
-the rendered config, so a field means the same thing everywhere. YAML uses camelCase; Python snake_case.
+The operator generates `crds/` from them (plus CEL rules), and the services read the same models
+from the rendered config, so a field means the same thing everywhere. YAML uses camelCase.
 """
 
 from __future__ import annotations
