@@ -8,7 +8,12 @@ import re
 import tomllib
 from pathlib import Path
 
+import yaml
+
 from qsr_cli import serve
+from qsr_kit.domain import specs
+from qsr_operator.domain import children
+from tests.delivery import chart
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,3 +53,44 @@ def test_every_platform_service_has_a_serve_name() -> None:
         "hub",
         "loyalty",
     }
+
+
+def chart_commands() -> list[list[str]]:
+    manifests = chart.render()
+    return [
+        container["command"]
+        for _, spec in chart.pod_specs(manifests)
+        for container in spec["containers"]
+    ]
+
+
+def operator_commands() -> list[list[str]]:
+    program = next(
+        doc
+        for doc in yaml.safe_load_all((ROOT / "examples" / "program.yaml").read_text())
+        if doc and doc["kind"] == "LoyaltyProgram"
+    )
+    owner = children.Owner(kind="LoyaltyProgram", name="p", namespace="ns", uid="u")
+    deployment = children.desired_deployment(
+        owner,
+        specs.LoyaltyProgramSpec.model_validate(program["spec"]),
+        env=children.Environment(kafka_bootstrap="kafka:9092"),
+        config_checksum="sha256:0",
+    )
+    return [c["command"] for c in deployment["spec"]["template"]["spec"]["containers"]]
+
+
+def test_every_chart_and_operator_command_is_a_console_script() -> None:
+    commands = chart_commands() + operator_commands()
+    assert len(commands) >= 5
+    for command in commands:
+        assert command[0] in console_scripts(), command
+        assert resolves(console_scripts()[command[0]]), command
+
+
+def test_every_served_service_name_is_one_qsr_serve_accepts() -> None:
+    served = {c[2] for c in chart_commands() + operator_commands() if c[:2] == ["qsr", "serve"]}
+    assert served == {"identity", "ordering", "hub", "loyalty"}
+    assert served <= {service.value for service in serve.Service}
+    for service, target in serve.APPS.items():
+        assert resolves(target), service
