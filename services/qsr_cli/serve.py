@@ -20,6 +20,7 @@ APPS: dict[Service, str] = {
     Service.IDENTITY: "qsr_identity.main:create_app",
     Service.LOYALTY: "qsr_loyalty.main:create_app",
     Service.ORDERING: "qsr_ordering.main:create_app",
+    Service.HUB: "qsr_hub.main:create_app",
 }
 
 

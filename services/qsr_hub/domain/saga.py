@@ -9,7 +9,7 @@ charge (Punchh/Olo: rewards consumed by timed-out orders). Capture waits for the
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -63,6 +63,7 @@ class Refused:
     """A definitive no (card declined, slot full, not enough points): the effect did not happen."""
 
     reason: str
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class Saga(BaseModel):
     reward_skipped: str | None = None
     failure: str | None = None
     failed_step: Step | None = None
+    failure_details: dict[str, Any] = {}
     completion_seen: bool = False
 
 
@@ -215,6 +217,9 @@ def _forward(saga: Saga, step: Step, outcome: Outcome) -> Saga:
             "touched": touched,
             "failure": outcome.reason,
             "failed_step": step,
+            "failure_details": outcome.details
+            if isinstance(outcome, Refused)
+            else {"unavailable": True},
         }
     )
 

@@ -1,0 +1,77 @@
+"""The hub's view of configuration: stores, programs and the secrets their specs reference.
+
+Read from rendered YAML (the operator's output in a cluster, `examples/` embedded). Secrets come
+from Kubernetes Secret documents in the same folder (embedded: the dev-only examples) and are kept
+in memory only; nothing here is ever logged.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from qsr_kit.domain import specs
+
+
+class UnknownStore(LookupError):
+    def __init__(self, store_id: str) -> None:
+        super().__init__(f"no store {store_id!r} is configured")
+
+
+class MissingSecret(LookupError):
+    def __init__(self, ref: specs.SecretRef) -> None:
+        super().__init__(f"secret {ref.name}/{ref.key} is not available")
+
+
+@dataclass
+class Config:
+    stores: dict[str, specs.StoreIntegrationSpec] = field(default_factory=dict)
+    programs: dict[str, specs.LoyaltyProgramSpec] = field(default_factory=dict)
+    secrets: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> Config:
+        config = cls()
+        for path in sorted(folder.glob("*.yaml")):
+            for doc in yaml.safe_load_all(path.read_text()):
+                if not doc:
+                    continue
+                kind = doc.get("kind")
+                if kind == "StoreIntegration":
+                    store = specs.StoreIntegrationSpec.model_validate(doc["spec"])
+                    config.stores[store.store_id] = store
+                elif kind == "LoyaltyProgram":
+                    config.programs[doc["metadata"]["name"]] = (
+                        specs.LoyaltyProgramSpec.model_validate(doc["spec"])
+                    )
+                elif kind == "Secret":
+                    name = doc["metadata"]["name"]
+                    for key, value in (doc.get("stringData") or {}).items():
+                        config.secrets[(name, key)] = str(value)
+                    for key, value in (doc.get("data") or {}).items():
+                        config.secrets[(name, key)] = base64.b64decode(value).decode()
+        return config
+
+    def store(self, store_id: str) -> specs.StoreIntegrationSpec:
+        found = self.stores.get(store_id)
+        if found is None:
+            raise UnknownStore(store_id)
+        return found
+
+    def program_of(self, store: specs.StoreIntegrationSpec) -> specs.LoyaltyProgramSpec:
+        return self.programs[store.program_ref.name]
+
+    def secret(self, ref: specs.SecretRef) -> str:
+        value = self.secrets.get((ref.name, ref.key))
+        if value is None:
+            raise MissingSecret(ref)
+        return value
+
+    def reward(self, store: specs.StoreIntegrationSpec, reward_id: str) -> specs.Reward | None:
+        program = self.programs.get(store.program_ref.name)
+        if program is None:
+            return None
+        return next((r for r in program.rewards if r.id == reward_id), None)
