@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import prometheus_client
 import sqlalchemy as sa
@@ -32,6 +33,7 @@ class Consumer:
     handler: consuming.Handler
     registry: events.Registry = payloads.REGISTRY
     policy: consuming.RetryPolicy = field(default_factory=consuming.RetryPolicy)
+    batched: bool = False  # Kafka: one transaction per partition batch (Processor.process_batch)
 
 
 @dataclass
@@ -91,11 +93,19 @@ async def started(
                 continue
             assert kafka_bootstrap is not None
             # Main and retry topics in separate groups: a waiting retry never blocks the stream.
-            for group, names in ((consumer.group, mains), (f"{consumer.group}.retry", retries)):
-                tasks.append(asyncio.create_task(kafka.run_consumer(
-                    stop=stop, bootstrap=kafka_bootstrap, group_id=group,
-                    topic_names=names, process=processor.process, metrics=metrics,
-                )))  # fmt: skip
+            handling: dict[str, Any] = (
+                {"process_batch": processor.process_batch}
+                if consumer.batched
+                else {"process": processor.process}
+            )
+            tasks.append(asyncio.create_task(kafka.run_consumer(
+                stop=stop, bootstrap=kafka_bootstrap, group_id=consumer.group,
+                topic_names=mains, metrics=metrics, **handling,
+            )))  # fmt: skip
+            tasks.append(asyncio.create_task(kafka.run_consumer(
+                stop=stop, bootstrap=kafka_bootstrap, group_id=f"{consumer.group}.retry",
+                topic_names=retries, metrics=metrics, process=processor.process,
+            )))  # fmt: skip
         relay = outbox.Relay(engine, publisher, registry=registry)
         tasks.append(asyncio.create_task(relay.run(stop)))
         yield Backbone(engine, sessions, publisher, relay, idempotency.Store(sessions))

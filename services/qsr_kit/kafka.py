@@ -58,12 +58,16 @@ async def consume(
     bootstrap: str,
     group_id: str,
     topic_names: Iterable[str],
-    process: Callable[[bus.Record], Awaitable[object]],
     stop: asyncio.Event,
+    process: Callable[[bus.Record], Awaitable[object]] | None = None,
+    process_batch: Callable[[Sequence[bus.Record]], Awaitable[object]] | None = None,
     metrics: consuming.Metrics | None = None,
     max_records: int = 100,
 ) -> None:
-    """Consume until `stop` is set. Raises (without committing) when `process` raises."""
+    """Consume until `stop` is set, record by record (`process`) or per partition batch
+    (`process_batch`, e.g. `Processor.process_batch`). Raises, without committing, when they do."""
+    if (process is None) == (process_batch is None):
+        raise ValueError("process or process_batch: give exactly one")
     consumer = AIOKafkaConsumer(
         *topic_names,
         bootstrap_servers=bootstrap,
@@ -77,8 +81,12 @@ async def consume(
         while not stop.is_set():
             batch = await consumer.getmany(timeout_ms=POLL_MS, max_records=max_records)
             for partition, messages in batch.items():
-                for message in messages:
-                    await process(_record(message))
+                if process_batch is not None:
+                    await process_batch([_record(m) for m in messages])
+                else:
+                    assert process is not None
+                    for message in messages:
+                        await process(_record(message))
                 await consumer.commit({partition: messages[-1].offset + 1})
                 if metrics is not None:
                     _observe_lag(consumer, partition, messages[-1].offset + 1, group_id, metrics)

@@ -23,15 +23,17 @@ effects = sa.Table(
 
 
 class Switch:
-    """A handler that fails while `broken` is set (the bug a replay follows the fix of)."""
+    """A handler that fails while `broken` is set (the bug a replay follows the fix of), or
+    only for the event ids in `broken_ids`."""
 
-    def __init__(self, *, broken: bool = False) -> None:
+    def __init__(self, *, broken: bool = False, broken_ids: frozenset[str] = frozenset()) -> None:
         self.broken = broken
+        self.broken_ids = broken_ids
 
     async def handle(
         self, session: AsyncSession, envelope: events.Envelope, payload: events.Payload
     ) -> None:
-        if self.broken:
+        if self.broken or envelope.id in self.broken_ids:
             raise RuntimeError("ledger bug: cannot accrue")
         assert isinstance(payload, payloads.OrderCompleted)
         await session.execute(

@@ -363,3 +363,36 @@ async def test_run_consumer_restarts_after_an_outage_and_loses_nothing(
     )
     assert outcomes == [consuming.Outcome.RETRY, consuming.Outcome.PROCESSED]
     assert await support.effect_counts(loyalty_db) == {"out-1": 1}
+
+
+async def test_batched_consumer_with_duplicates_applies_each_event_once(
+    kafka: testing.Kafka,
+    stream: Stream,
+    loyalty_db: AsyncEngine,
+    publisher: kafka_mod.KafkaPublisher,
+) -> None:
+    envs = [support.order_event(f"b{i}", store=f"store-{i % 3}", seq=i) for i in range(40)]
+    records = [publish_raw(env, stream.main) for env in envs]
+    await publisher.publish(records + records[::4])  # 10 duplicates, redelivered later
+    processor = support.processor(loyalty_db, publisher, support.Switch())
+    outcomes: list[consuming.Outcome] = []
+    stop = asyncio.Event()
+
+    async def process_batch(batch: Sequence[bus.Record]) -> None:
+        outcomes.extend(await processor.process_batch(batch))
+        if len(outcomes) >= 50:
+            stop.set()
+
+    await asyncio.wait_for(
+        kafka_mod.consume(
+            bootstrap=kafka.bootstrap,
+            group_id="loyalty",
+            topic_names=[stream.main],
+            process_batch=process_batch,
+            stop=stop,
+        ),
+        timeout=DEADLINE_S,
+    )
+    assert outcomes.count(consuming.Outcome.PROCESSED) == 40
+    assert outcomes.count(consuming.Outcome.DUPLICATE) == 10
+    assert await support.effect_counts(loyalty_db) == {f"b{i}": 1 for i in range(40)}
