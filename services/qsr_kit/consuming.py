@@ -256,3 +256,12 @@ def _insert_ignoring_conflict(session: AsyncSession) -> sa.Insert:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(schema.inbox).on_conflict_do_nothing()
     return sqlite.insert(schema.inbox).on_conflict_do_nothing()
+
+
+async def purge_inbox(sessions: async_sessionmaker[AsyncSession], *, before: datetime) -> int:
+    """Forget event ids processed before `before`. Keep them longer than any redelivery can
+    arrive (the topic's retention, and replays of the DLQ), or a late copy would apply twice."""
+    inbox = schema.inbox
+    async with db.transaction(sessions) as session:
+        result = await session.execute(sa.delete(inbox).where(inbox.c.processed_at < before))
+    return int(result.rowcount)  # type: ignore[attr-defined]

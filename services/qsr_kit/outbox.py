@@ -145,3 +145,10 @@ async def _wait_any(stop: asyncio.Event, wakeup: asyncio.Event, *, seconds: floa
     finally:
         for waiter in waiters:
             waiter.cancel()
+
+
+async def purge_sent(engine: AsyncEngine, *, before: datetime) -> int:
+    """Delete events published before `before` (a periodic job); returns how many."""
+    async with db.transaction(db.sessionmaker_of(engine)) as session:
+        result = await session.execute(sa.delete(_t).where(_t.c.sent_at < before))
+    return int(result.rowcount)  # type: ignore[attr-defined]

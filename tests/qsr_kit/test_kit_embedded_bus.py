@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,16 @@ async def test_batch_with_a_failing_event_falls_back_to_one_by_one(engine: Async
     assert seen == ["dead"]  # its round through .retry failed too
     assert [r.offset for r in in_process.dead] == [0, 1]  # poison first, then "bad"
     assert await support.effect_counts(engine) == {"e-1": 1}
+
+
+async def test_purges_forget_only_what_is_older_than_the_cutoff(engine: AsyncEngine) -> None:
+    in_process, _ = wire(engine, support.Switch())
+    await add(engine, support.order_event("e-1"))
+    await outbox.Relay(engine, in_process).publish_pending()
+    await add(engine, support.order_event("e-2", seq=1))  # not yet sent: never purged
+    later = datetime.now(UTC) + timedelta(days=1)
+    assert await outbox.purge_sent(engine, before=later) == 1
+    sessions = db.sessionmaker_of(engine)
+    assert await consuming.purge_inbox(sessions, before=later - timedelta(days=2)) == 0
+    assert await consuming.purge_inbox(sessions, before=later) == 1
+    assert await outbox.Relay(engine, in_process).publish_pending() == 1
