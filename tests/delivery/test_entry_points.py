@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 
 import yaml
+from pydantic_settings import BaseSettings
 
 from qsr_cli import serve
 from qsr_kit.domain import specs
@@ -94,3 +95,33 @@ def test_every_served_service_name_is_one_qsr_serve_accepts() -> None:
     assert served <= {service.value for service in serve.Service}
     for service, target in serve.APPS.items():
         assert resolves(target), service
+
+
+def settings_fields(module_name: str) -> set[str]:
+    module = importlib.import_module(module_name)
+    classes = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, BaseSettings) and value is not BaseSettings
+    ]
+    return {field.upper() for cls in classes for field in cls.model_fields}
+
+
+def test_every_qsr_variable_the_chart_sets_is_a_settings_field() -> None:
+    # Settings classes reject unknown QSR_<SERVICE>_* variables: a stray one stops the pod.
+    manifests = chart.render(
+        "--set", "postgres.existingSecret=db", "--set", "redis.existingSecret=cache"
+    )  # fmt: skip
+    modules = {
+        "qsr-operator": ("QSR_OPERATOR_", "qsr_operator.settings"),
+        "qsr-identity": ("QSR_IDENTITY_", "qsr_identity.settings"),
+        "qsr-ordering": ("QSR_ORDERING_", "qsr_ordering.settings"),
+        "qsr-hub": ("QSR_HUB_", "qsr_hub.settings"),
+    }
+    for name, spec in chart.pod_specs(manifests):
+        prefix, module_name = modules[name]
+        fields = settings_fields(module_name)
+        names = {env["name"] for c in spec["containers"] for env in c["env"]}
+        ours = {n.removeprefix(prefix) for n in names if n.startswith(prefix)}
+        assert ours, name
+        assert ours <= fields, (name, ours - fields)

@@ -49,17 +49,10 @@ seccompProfile:
   type: RuntimeDefault
 {{- end }}
 
-{{/* Environment every component shares: Kafka, tracing, logs. */}}
+{{/* Environment every component shares: tracing (standard OTEL_* variables) and log format.
+     Service settings use QSR_<SERVICE>_* and reject unknown ones, so nothing else goes here. */}}
 {{- define "qsr.commonEnv" -}}
 {{- $root := index . 0 -}}
-- name: QSR_KAFKA_BOOTSTRAP
-  value: {{ $root.Values.kafka.bootstrap | quote }}
-- name: QSR_KAFKA_SECURITY
-  value: {{ $root.Values.kafka.security | quote }}
-- name: QSR_NAMESPACE
-  valueFrom:
-    fieldRef:
-      fieldPath: metadata.namespace
 - name: QSR_LOG_FORMAT
   value: {{ $root.Values.logFormat | quote }}
 - name: OTEL_SERVICE_NAME

@@ -33,9 +33,7 @@ module "release" {
   image_repository = module.platform.image_repository
   image_tag        = var.image_tag
   kafka_bootstrap  = module.platform.kafka_bootstrap
-  postgres_host    = module.platform.postgres_host
-  postgres_database = module.platform.postgres_database
-  redis_host       = module.platform.redis_host
+  vpc_cidr_block   = module.platform.vpc_cidr_block
   irsa_role_arns   = module.platform.irsa_role_arns
   otel_endpoint    = var.otel_endpoint
 }

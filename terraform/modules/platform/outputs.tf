@@ -13,6 +13,11 @@ output "cluster_ca_certificate" {
   value       = module.eks.cluster_ca_certificate
 }
 
+output "vpc_cidr_block" {
+  description = "CIDR of the VPC."
+  value       = module.network.vpc_cidr_block
+}
+
 output "image_repository" {
   description = "ECR repository URL to push the platform image to."
   value       = module.ecr.repository_url

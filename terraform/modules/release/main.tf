@@ -32,16 +32,16 @@ resource "helm_release" "platform" {
     }
     kafka = {
       bootstrap = var.kafka_bootstrap
-      security  = "aws-msk-iam"
     }
     postgres = {
-      host           = var.postgres_host
-      database       = var.postgres_database
       existingSecret = var.postgres_secret_name
     }
     redis = {
-      url            = "rediss://${var.redis_host}:6379/0"
       existingSecret = var.redis_secret_name
+    }
+    networkPolicy = {
+      apiServerCIDRs = [var.vpc_cidr_block]
+      dataStoreCIDRs = [var.vpc_cidr_block]
     }
     irsa = var.irsa_role_arns
     otel = {

@@ -31,31 +31,25 @@ variable "kafka_bootstrap" {
   type        = string
 }
 
-variable "postgres_host" {
-  description = "Aurora writer endpoint."
-  type        = string
-}
-
-variable "postgres_database" {
-  description = "Aurora database name."
-  type        = string
-}
-
 variable "postgres_secret_name" {
-  description = "Kubernetes Secret (synced from Secrets Manager, e.g. by External Secrets) holding the database credentials."
+  description = "Kubernetes Secret with one SQLAlchemy URL per service (keys identity-database-url, ordering-database-url, hub-database-url), built from the Aurora endpoint and Secrets Manager credentials."
   type        = string
   default     = "qsr-postgres"
 }
 
-variable "redis_host" {
-  description = "ElastiCache primary endpoint host."
-  type        = string
-}
-
 variable "redis_secret_name" {
-  description = "Kubernetes Secret holding the ElastiCache AUTH token under key 'password'."
+  description = "Kubernetes Secret with key url = rediss://:<AUTH token>@<ElastiCache endpoint>:6379/0."
   type        = string
   default     = "qsr-redis"
+}
+
+variable "vpc_cidr_block" {
+  description = "VPC CIDR: where the EKS API endpoint, MSK, Aurora and ElastiCache are (NetworkPolicy egress)."
+  type        = string
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr_block, 0))
+    error_message = "vpc_cidr_block: a valid IPv4 CIDR."
+  }
 }
 
 variable "irsa_role_arns" {
