@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 export QSR_CACHE ?= $(HOME)/.cache/qsr-platform
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test check fmt cluster stack deps lock venv crds clean iac-venv iac-lock
+.PHONY: run test check fmt cluster stack deps lock venv crds clean iac-venv iac-lock tofu-fmt
 
 $(VENV)/.installed: pyproject.toml requirements/lock.txt
 	$(PY) -m venv $(VENV)
@@ -27,6 +27,11 @@ iac-venv: .venv-iac/.installed
 
 iac-lock: venv
 	$(BIN)/uv pip compile -q requirements/iac.in --python-version 3.11 --generate-hashes -o requirements/iac-lock.txt
+
+## optional: canonical HCL formatting with OpenTofu built from the Go proxy (hack/tofu)
+tofu-fmt:
+	bash hack/tofu/build.sh
+	TF_CLI_CONFIG_FILE=/dev/null $(QSR_CACHE)/bin/tofu fmt -check -recursive terraform/
 
 ## the platform on its embedded default (SQLite, in-process events, examples/*.yaml)
 run: venv

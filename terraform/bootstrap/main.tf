@@ -75,9 +75,9 @@ resource "aws_s3_bucket_lifecycle_configuration" "state" {
 
 data "aws_iam_policy_document" "state_tls_only" {
   statement {
-    sid     = "DenyPlainHttp"
-    effect  = "Deny"
-    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"]
+    sid       = "DenyPlainHttp"
+    effect    = "Deny"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"]
     resources = [aws_s3_bucket.state.arn, "${aws_s3_bucket.state.arn}/*"]
     principals {
       type        = "AWS"

@@ -6,13 +6,13 @@ locals {
 }
 
 module "platform" {
-  source                   = "../../modules/platform"
-  name                     = local.name
-  namespace                = var.namespace
-  vpc_cidr_block           = "10.20.0.0/16"
-  single_nat_gateway       = true
-  kubernetes_version       = "1.34"
-  eks_public_access_cidrs  = var.eks_public_access_cidrs
+  source                  = "../../modules/platform"
+  name                    = local.name
+  namespace               = var.namespace
+  vpc_cidr_block          = "10.20.0.0/16"
+  single_nat_gateway      = true
+  kubernetes_version      = "1.34"
+  eks_public_access_cidrs = var.eks_public_access_cidrs
   node_groups = {
     general = { instance_types = ["m7i.large"], min_size = 2, max_size = 4 }
   }

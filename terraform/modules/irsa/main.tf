@@ -12,9 +12,9 @@ locals {
   region    = data.aws_region.current.region
   account   = data.aws_caller_identity.current.account_id
   # MSK IAM resource ARNs: topic/<cluster-name>/<cluster-uuid>/<topic>, group/... likewise.
-  kafka_base  = "arn:${local.partition}:kafka:${local.region}:${local.account}"
-  topic_base  = "${local.kafka_base}:topic/${var.msk_cluster_name}/${var.msk_cluster_uuid}"
-  group_base  = "${local.kafka_base}:group/${var.msk_cluster_name}/${var.msk_cluster_uuid}"
+  kafka_base = "arn:${local.partition}:kafka:${local.region}:${local.account}"
+  topic_base = "${local.kafka_base}:topic/${var.msk_cluster_name}/${var.msk_cluster_uuid}"
+  group_base = "${local.kafka_base}:group/${var.msk_cluster_name}/${var.msk_cluster_uuid}"
   # DESIGN §3: topics are qsr.<namespace>.<program>.<stream> with .retry and .dlq companions.
   prefix      = "qsr.${var.namespace}"
   stream_arns = { for stream in distinct(flatten([for s in values(var.service_streams) : concat(s.produce, s.consume)])) : stream => ["${local.topic_base}/${local.prefix}.*.${stream}", "${local.topic_base}/${local.prefix}.*.${stream}.*"] }

@@ -49,8 +49,8 @@ resource "aws_subnet" "public" {
 }
 
 resource "aws_subnet" "private" {
-  count             = 3
-  vpc_id            = aws_vpc.this.id
+  count                   = 3
+  vpc_id                  = aws_vpc.this.id
   cidr_block              = local.private_subnets[count.index]
   availability_zone       = local.azs[count.index]
   map_public_ip_on_launch = false
