@@ -13,19 +13,18 @@ from qsr_identity.schemas import Accepted, AccountOut, KeyRotated, LinkIn, SignU
 from qsr_kit import auth, ratelimit
 
 router = APIRouter()
-AUTHED = problems(401, 403, 422, 429)
 PerIpSignUp = Annotated[None, ratelimit.per_ip(limits.SIGN_UP_PER_IP)]
 PER_PRINCIPAL = [ratelimit.per_principal(limits.API_PER_PRINCIPAL)]
 
 
-@router.post("/v1/guests", status_code=202, responses=problems(422, 429))
+@router.post("/v1/guests", status_code=202, responses=problems(422, 429, post=True))
 async def sign_up(identity: IdentityDep, body: SignUp, _: PerIpSignUp) -> Accepted:
     """The same 202 whether or not the identifier already has an account (no enumeration)."""
     await signing_in.sign_up_guest(identity, identifier=body.identifier, password=body.password)
     return Accepted()
 
 
-@router.get("/v1/accounts/me", responses=AUTHED, dependencies=PER_PRINCIPAL)
+@router.get("/v1/accounts/me", responses=problems(401, 403, 404, 429), dependencies=PER_PRINCIPAL)
 async def me(
     identity: IdentityDep, who: Annotated[auth.Principal, auth.requires("profile")]
 ) -> AccountOut:
@@ -35,6 +34,7 @@ async def me(
 @router.get(
     "/v1/accounts/{account_id}",
     responses=problems(401, 403, 404, 422, 429),
+    operation_id="get_account",
     dependencies=PER_PRINCIPAL,
 )
 async def account(
@@ -49,7 +49,19 @@ async def account(
 @router.post(
     "/v1/staff",
     status_code=201,
-    responses=problems(401, 403, 409, 422, 429),
+    responses=problems(401, 403, 409, 422, 429, post=True),
+    openapi_extra={
+        "responses": {
+            "201": {
+                "links": {
+                    "GetAccount": {
+                        "operationId": "get_account",
+                        "parameters": {"account_id": "$response.body#/account_id"},
+                    }
+                }
+            }
+        }
+    },
     dependencies=PER_PRINCIPAL,
 )
 async def create_staff(
@@ -66,7 +78,7 @@ async def create_staff(
 @router.post(
     "/v1/accounts/me/links",
     status_code=204,
-    responses=problems(400, 401, 403, 422, 429),
+    responses=problems(400, 401, 403, 422, 429, post=True),
     dependencies=PER_PRINCIPAL,
 )
 async def link(
@@ -78,7 +90,9 @@ async def link(
     await granting.link_federated(identity, account_id=who.subject, id_token=body.id_token)
 
 
-@router.post("/v1/keys/rotate", responses=AUTHED, dependencies=PER_PRINCIPAL)
+@router.post(
+    "/v1/keys/rotate", responses=problems(401, 403, 429, post=True), dependencies=PER_PRINCIPAL
+)
 async def rotate_keys(
     identity: IdentityDep, _: Annotated[auth.Principal, auth.requires("identity:admin")]
 ) -> KeyRotated:

@@ -64,7 +64,7 @@ async def jwks(identity: IdentityDep) -> JSONResponse:
     "/oauth2/authorize",
     status_code=303,
     response_class=RedirectResponse,
-    responses=problems(400, 401, 422, 429),
+    responses=problems(400, 401, 422, 429, post=True),
 )
 async def authorize(
     identity: IdentityDep,
@@ -95,7 +95,9 @@ async def authorize(
     return RedirectResponse(f"{form.redirect_uri}{separator}{urlencode(params)}", status_code=303)
 
 
-@router.post("/oauth2/token", response_model=TokenOut, responses=problems(400, 401, 422, 429))
+@router.post(
+    "/oauth2/token", response_model=TokenOut, responses=problems(400, 401, 422, 429, post=True)
+)
 async def token(
     identity: IdentityDep, request: Request, form: Annotated[TokenForm, Form()], _: PerIpToken
 ) -> JSONResponse:
@@ -132,7 +134,7 @@ async def token(
     return JSONResponse(tokens.body(), headers=NO_STORE)
 
 
-@router.post("/oauth2/revoke", responses=problems(400, 401, 422, 429))
+@router.post("/oauth2/revoke", responses=problems(400, 401, 422, 429, post=True))
 async def revoke(
     identity: IdentityDep, request: Request, form: Annotated[RevokeForm, Form()], _: PerIpToken
 ) -> JSONResponse:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Text = Field(min_length=1, max_length=254)
-Secret = Field(min_length=1, max_length=128)
+# What `domain.accounts.normalized_identifier` can accept: an e-mail, or a phone in international
+# form (+ or 00, digits with optional spaces, dots, dashes, parentheses).
+IDENTIFIER = r"^\s*([^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}|(\+|00)[1-9][0-9 ().-]{7,24})\s*$"
 
 
 class Strict(BaseModel):
@@ -15,23 +16,27 @@ class Strict(BaseModel):
 
 
 class SignUp(Strict):
-    identifier: str = Field(min_length=3, max_length=254, description="e-mail or +E.164 phone")
-    password: str = Secret
+    identifier: str = Field(
+        max_length=254, pattern=IDENTIFIER, description="e-mail or +E.164 phone"
+    )
+    password: str = Field(min_length=10, max_length=128)
 
 
 class StaffIn(Strict):
-    identifier: str = Field(min_length=3, max_length=254)
-    password: str = Secret
-    store_ids: list[str] = Field(min_length=1, max_length=200)
+    identifier: str = Field(max_length=254, pattern=IDENTIFIER)
+    password: str = Field(min_length=10, max_length=128)
+    store_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=200
+    )
 
 
 class LinkIn(Strict):
-    id_token: str = Field(min_length=1, max_length=8192)
+    id_token: str = Field(min_length=1, max_length=4096)
 
 
 class AuthorizeForm(BaseModel):
     # OAuth forms ignore unknown parameters (RFC 6749 §3.1), so no extra="forbid" here.
-    response_type: str = Field(max_length=32)
+    response_type: str = Field(min_length=1, max_length=32)
     client_id: str = Field(min_length=1, max_length=64)
     redirect_uri: str = Field(min_length=1, max_length=512)
     code_challenge: str | None = Field(default=None, max_length=128)
@@ -39,7 +44,7 @@ class AuthorizeForm(BaseModel):
     scope: str | None = Field(default=None, max_length=1024)
     state: str | None = Field(default=None, max_length=512)
     identifier: str = Field(min_length=1, max_length=254)
-    password: str = Secret
+    password: str = Field(min_length=1, max_length=128)
 
 
 class TokenForm(BaseModel):
@@ -51,12 +56,12 @@ class TokenForm(BaseModel):
     code_verifier: str | None = Field(default=None, max_length=128)
     refresh_token: str | None = Field(default=None, max_length=256)
     scope: str | None = Field(default=None, max_length=1024)
-    subject_token: str | None = Field(default=None, max_length=8192)
+    subject_token: str | None = Field(default=None, max_length=4096)
     subject_token_type: str | None = Field(default=None, max_length=128)
 
 
 class RevokeForm(BaseModel):
-    token: str = Field(min_length=1, max_length=8192)
+    token: str = Field(min_length=1, max_length=4096)
     token_type_hint: str | None = Field(default=None, max_length=64)
     client_id: str | None = Field(default=None, max_length=64)
     client_secret: str | None = Field(default=None, max_length=256)
@@ -94,10 +99,12 @@ class Problem(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def problems(*statuses: int, post: bool = False) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for problem+json answers, so fuzzers check the documented content type."""
     schema = Problem.model_json_schema()
+    # POST bodies can also be unparseable (400) or over the limit of edge.BodyLimit (413).
+    codes = tuple(sorted({*statuses, 400, 413})) if post else statuses
     return {
         s: {"description": "problem", "content": {"application/problem+json": {"schema": schema}}}
-        for s in statuses
+        for s in codes
     }

@@ -47,7 +47,7 @@ class IdentitySettings(BaseSettings):
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=19_456, ge=8)
     argon2_parallelism: int = Field(default=1, ge=1)
-    max_body_bytes: int = Field(default=16_384, ge=1024)
+    max_body_bytes: int = Field(default=131_072, ge=1024)
     cors_origins: tuple[str, ...] = ()
     expose_docs: bool = False  # Swagger UI off by default (OWASP API8); /openapi.json stays public
     federation: tuple[ExternalIssuer, ...] = ()

@@ -85,7 +85,7 @@ async def test_sign_up_with_weak_password_is_422_naming_password(flows: Flows) -
     response = await flows.sign_up("ned@example.com", password="short")
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["errors"][0]["field"] == "password"
+    assert response.json()["errors"][0]["field"].endswith("password")
 
 
 @pytest.mark.parametrize("field", ["is_admin", "member_id", "points_balance", "tier"])

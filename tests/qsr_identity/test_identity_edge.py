@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from qsr_identity.settings import IdentitySettings
 from tests.qsr_identity.conftest import PASSWORD, Flows
 
 
@@ -20,16 +21,20 @@ async def test_jwks_may_be_cached_by_verifiers(flows: Flows) -> None:
     assert response.headers["cache-control"] == "public, max-age=300"
 
 
-async def test_declared_oversized_body_is_413(flows: Flows) -> None:
-    body = {"identifier": "big@example.com", "password": PASSWORD, "pad": "x" * 20_000}
+async def test_declared_oversized_body_is_413(flows: Flows, settings: IdentitySettings) -> None:
+    body = {
+        "identifier": "big@example.com",
+        "password": PASSWORD,
+        "pad": "x" * settings.max_body_bytes,
+    }
     response = await flows.http.post("/v1/guests", json=body)
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
 
 
-async def test_streamed_oversized_body_is_413(flows: Flows) -> None:
+async def test_streamed_oversized_body_is_413(flows: Flows, settings: IdentitySettings) -> None:
     async def chunks() -> AsyncIterator[bytes]:
-        for _ in range(20):
+        for _ in range(settings.max_body_bytes // 1024 + 1):
             yield b"x" * 1024
 
     response = await flows.http.post(
