@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
@@ -116,9 +117,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.consume:
         orders = topics.Topic(served.orders_topic)
         if settings.kafka_bootstrap:
-            tasks.append(
-                asyncio.create_task(_consuming(settings.kafka_bootstrap, processor, orders, stop))
+            one_by_one: dict[str, Any] = {"process": processor.process}
+            mode = (
+                {"process_batch": processor.process_batch} if settings.consume_batch else one_by_one
             )
+            consume = kafka.run_consumer(
+                stop=stop, bootstrap=settings.kafka_bootstrap, group_id=processor.group,
+                topic_names=[orders, topics.retry_of(orders)], metrics=processor.metrics, **mode,
+            )  # fmt: skip
+            tasks.append(asyncio.create_task(consume))
         else:
             for topic in (orders, topics.retry_of(orders)):
                 app.state.loyalty_bus.subscribe(topic, _subscriber(processor))
@@ -140,24 +147,6 @@ def _subscriber(processor: consuming.Processor) -> bus.Subscriber:
         await processor.process(record)
 
     return deliver
-
-
-async def _consuming(
-    bootstrap: str, processor: consuming.Processor, orders: topics.Topic, stop: asyncio.Event
-) -> None:
-    """Consume until stopped; a dependency outage ends one consume() without committing, so the
-    records come again after a pause."""
-    while not stop.is_set():
-        try:
-            await kafka.consume(
-                bootstrap=bootstrap, group_id=processor.group,
-                topic_names=[orders, topics.retry_of(orders)], process=processor.process,
-                stop=stop, metrics=processor.metrics,
-            )  # fmt: skip
-        except Exception:
-            log.exception("order consumer stopped; restarting in 1 s")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=1.0)
 
 
 async def _sweeping(app: FastAPI, stop: asyncio.Event) -> None:

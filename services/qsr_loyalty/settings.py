@@ -16,6 +16,7 @@ class Settings(BaseSettings):
     program: str | None = Field(None, description="program name when config_dir holds several")
     namespace: str | None = Field(None, description="topic namespace; default: the program's")
     consumer_group: str = "qsr-loyalty"
+    consume_batch: bool = Field(True, description="a partition batch per transaction (Kafka)")
     kafka_bootstrap: str | None = Field(None, description="unset: the in-process bus (embedded)")
     consume: bool = Field(True, description="run the order consumers in this process")
     jwks_url: str | None = Field(None, description="unset: a local dev issuer (embedded only)")
