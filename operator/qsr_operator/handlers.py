@@ -6,6 +6,8 @@ their own. Triggers: create/update/resume (with retries), child events, a period
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 import logging
 import time
@@ -65,6 +67,22 @@ async def _run(
         raise kopf.PermanentError(outcome.permanent)
     if raise_errors and outcome.temporary:
         raise kopf.TemporaryError(outcome.temporary, delay=rt.settings.retry_seconds)
+
+
+async def _unless_stopped(stopped: Any, work: Awaitable[None]) -> None:
+    """Run a timer's reconcile, cancelled as soon as Kopf stops the timer (it never waits)."""
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stopped.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    if not task.cancelled():
+        task.result()
 
 
 def _now() -> datetime:
@@ -138,7 +156,8 @@ def build_registry(settings: Settings, runtime: Runtime) -> kopf.OperatorRegistr
 
     @kopf.timer(*PROGRAMS, id="program-resync", interval=settings.resync_seconds, registry=registry)
     async def program_resync(**kw: Any) -> None:
-        await _program(rt, kw["body"], kw["stores_by_program"], raise_errors=False)
+        work = _program(rt, kw["body"], kw["stores_by_program"], raise_errors=False)
+        await _unless_stopped(kw["stopped"], work)
 
     @kopf.on.delete(
         *PROGRAMS, id="program-deleted", timeout=settings.delete_timeout_seconds, registry=registry
@@ -174,7 +193,7 @@ def build_registry(settings: Settings, runtime: Runtime) -> kopf.OperatorRegistr
 
     @kopf.timer(*STORES, id="store-resync", interval=settings.resync_seconds, registry=registry)
     async def store_resync(**kw: Any) -> None:
-        await _store(rt, kw["body"], raise_errors=False)
+        await _unless_stopped(kw["stopped"], _store(rt, kw["body"], raise_errors=False))
 
     @kopf.on.delete(
         *STORES, id="store-deleted", timeout=settings.delete_timeout_seconds, registry=registry

@@ -21,8 +21,11 @@ SEND_TIMEOUT_MS = 10_000
 class StorePublisher:
     bootstrap: str
     producer: AIOKafkaProducer | None = None
+    closed: bool = False
 
     async def _producer(self) -> AIOKafkaProducer:
+        if self.closed:
+            raise KafkaUnavailable("the operator is stopping")
         if self.producer is None:
             producer = AIOKafkaProducer(
                 bootstrap_servers=self.bootstrap,
@@ -38,7 +41,8 @@ class StorePublisher:
             self.producer = producer
         return self.producer
 
-    async def close(self) -> None:
+    async def close(self, *, final: bool = False) -> None:
+        self.closed = self.closed or final
         if self.producer is not None:
             await self.producer.stop()
             self.producer = None

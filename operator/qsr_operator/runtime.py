@@ -33,8 +33,8 @@ class Runtime:
         return self.locks.setdefault((kind, namespace, name), asyncio.Lock())
 
     async def close(self) -> None:
-        await self.publisher.close()
-        await self.topics.close()
+        await self.publisher.close(final=True)
+        await self.topics.close(final=True)
         await self.kube.close()
 
 

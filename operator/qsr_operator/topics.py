@@ -43,8 +43,11 @@ def _check(code: int, message: str | None, what: str) -> None:
 class TopicAdmin:
     bootstrap: str
     client: AIOKafkaAdminClient | None = None
+    closed: bool = False
 
     async def _admin(self) -> AIOKafkaAdminClient:
+        if self.closed:
+            raise KafkaUnavailable("the operator is stopping")
         if self.client is None:
             admin = AIOKafkaAdminClient(
                 bootstrap_servers=self.bootstrap, request_timeout_ms=REQUEST_TIMEOUT_MS
@@ -57,7 +60,8 @@ class TopicAdmin:
             self.client = admin
         return self.client
 
-    async def close(self) -> None:
+    async def close(self, *, final: bool = False) -> None:
+        self.closed = self.closed or final
         if self.client is not None:
             await self.client.close()
             self.client = None
