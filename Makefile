@@ -65,6 +65,7 @@ stack: deps
 ## regenerate crds/ from the spec models
 crds: venv
 	$(BIN)/qsr dev crds --write
+	cp crds/*.yaml charts/qsr-platform/crds/
 
 lock: venv
 	$(BIN)/uv pip compile -q pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements/lock.txt

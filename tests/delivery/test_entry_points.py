@@ -8,6 +8,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
@@ -125,3 +126,19 @@ def test_every_qsr_variable_the_chart_sets_is_a_settings_field() -> None:
         ours = {n.removeprefix(prefix) for n in names if n.startswith(prefix)}
         assert ours, name
         assert ours <= fields, (name, ours - fields)
+
+
+def test_operator_settings_parse_from_the_chart_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qsr_operator.settings import Settings
+
+    deployment = chart.named(chart.render(namespace="brand-a"), "Deployment", "qsr-operator")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    for env in container["env"]:
+        if env["name"].startswith("QSR_OPERATOR_"):
+            monkeypatch.setenv(env["name"], env["value"])
+    settings = Settings()
+    assert settings.namespaces == ["brand-a"]
+    assert settings.metrics_address == "0.0.0.0"
+    assert settings.liveness_endpoint == "http://0.0.0.0:8081/healthz"
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports == {"metrics": settings.metrics_port, "health": 8081}
