@@ -40,7 +40,7 @@ def _settings(k8s: Cluster, bootstrap: str) -> Settings:
 
 def _versions(k8s: Cluster) -> dict[str, str]:
     """resourceVersion of every object the operator could write (its CRs and quiet children)."""
-    out = {}
+    out: dict[str, str] = {}
     for plural in (LP, SI):
         listed = k8s.custom.list_namespaced_custom_object(
             "qsr.io", "v1alpha1", k8s.namespace, plural
