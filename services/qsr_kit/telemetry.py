@@ -183,6 +183,26 @@ def consuming(
         yield span
 
 
+@contextlib.contextmanager
+def reconciling(
+    provider: TracerProvider, *, kind: str, namespace: str, name: str, generation: int | None
+) -> Iterator[trace.Span]:
+    """The operator's span around one reconcile; Kubernetes and Kafka admin calls nest in it.
+
+    The caller sets `qsr.reconcile.result` on the span before leaving (success, error, paused).
+    """
+    tracer = provider.get_tracer(INSTRUMENTATION)
+    attributes: dict[str, Any] = {
+        "k8s.namespace.name": namespace,
+        "qsr.resource.kind": kind,
+        "qsr.resource.name": name,
+    }
+    if generation is not None:
+        attributes["k8s.object.generation"] = generation
+    with tracer.start_as_current_span(f"reconcile {kind}", attributes=attributes) as span:
+        yield span
+
+
 def _messaging(topic: str, operation: str, key: bytes | None) -> dict[str, Any]:
     attributes: dict[str, Any] = {
         "messaging.system": "kafka",

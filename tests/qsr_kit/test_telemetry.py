@@ -223,3 +223,19 @@ def test_json_log_lines_outside_a_span_have_no_trace_id() -> None:
     line = json.loads(telemetry.JsonFormatter().format(record))
     assert "trace_id" not in line
     assert line["message"] == "plain"
+
+
+def test_reconcile_span_names_the_object_and_parents_nested_calls() -> None:
+    provider, exporter = tracing()
+    with telemetry.reconciling(
+        provider, kind="LoyaltyProgram", namespace="brand-a", name="crispin-rewards", generation=3
+    ) as span:
+        span.set_attribute("qsr.reconcile.result", "success")
+        with provider.get_tracer("t").start_as_current_span("PATCH deployments"):
+            pass
+    child, parent = exporter.get_finished_spans()
+    assert parent.name == "reconcile LoyaltyProgram"
+    assert parent.attributes is not None
+    assert parent.attributes["k8s.namespace.name"] == "brand-a"
+    assert parent.attributes["k8s.object.generation"] == 3
+    assert child.parent is not None and child.parent.span_id == parent.context.span_id
