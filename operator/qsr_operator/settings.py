@@ -7,18 +7,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="QSR_OPERATOR_", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="QSR_OPERATOR_", frozen=True, populate_by_name=True
+    )
 
-    kafka_bootstrap: str = Field(description="Kafka the operator manages topics in")
+    # Also the names `qsr dev stack env` exports, so `qsr dev cluster` needs no extra variables.
+    kafka_bootstrap: str = Field(
+        description="Kafka the operator manages topics in",
+        validation_alias=AliasChoices("QSR_OPERATOR_KAFKA_BOOTSTRAP", "QSR_KAFKA_BOOTSTRAP"),
+    )
     service_kafka_bootstrap: str | None = Field(
         default=None, description="Kafka address given to the services (default: kafka_bootstrap)"
     )
-    kubeconfig: Path | None = Field(default=None, description="None: in-cluster service account")
+    kubeconfig: Path | None = Field(
+        default=None,
+        description="None: in-cluster service account",
+        validation_alias=AliasChoices("QSR_OPERATOR_KUBECONFIG", "KUBECONFIG"),
+    )
     namespaces: list[str] = Field(default_factory=list, description="globs; empty: cluster-wide")
     resync_seconds: float = Field(default=60.0, gt=0, description="periodic full reconcile")
     retry_seconds: float = Field(default=10.0, gt=0, description="delay after a temporary error")

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import typer
 
+from qsr_cli import crds
+
 app = typer.Typer(help="Developer tools: local stack, CRDs, local cluster.", no_args_is_help=True)
+app.command("crds")(crds.crds)
 stack = typer.Typer(help="The real local stack on 127.0.0.1.", no_args_is_help=True)
 app.add_typer(stack, name="stack")
 
