@@ -87,56 +87,65 @@ async def authorization_code(
 async def exchange_code(
     identity: Identity, *, client: Client, code: str, code_verifier: str | None, redirect_uri: str
 ) -> Tokens:
-    now = identity.clock()
+    now, code_hash = identity.clock(), oauth.token_hash(code)
     async with identity.repository.transaction() as conn:
-        row, first_use = await Repository.take_code(conn, oauth.token_hash(code), now=now)
-        if row is not None and not first_use:
-            # RFC 6749 §4.1.2: a code used twice revokes what it issued.
-            await Repository.revoke_family(conn, row.family_id, now=now)
-    if row is None or not first_use or now >= row.expires_at:
+        row = await Repository.code_by_hash(conn, code_hash)
+    if row is None or now >= row.expires_at:
         raise OAuthError("invalid_grant", "authorization code is invalid, expired or used")
     if row.client_id != client.client_id or row.redirect_uri != redirect_uri:
         raise OAuthError("invalid_grant", "authorization code was issued to another client")
     oauth.check_pkce(code_verifier, challenge=row.challenge)
     account = await _account(identity, row.account_id)
-    family_expires_at = now + identity.settings.refresh_family_seconds
-    return await _issue(
-        identity, account, client, frozenset(row.scopes), row.family_id, family_expires_at
-    )
+    grant = _Grant(identity, account, client, frozenset(row.scopes), row.family_id, now)
+    key = await identity.keystore.signing_key(now=now)
+    # One transaction: consuming the code and storing its refresh token, so a concurrent second use
+    # (which revokes the family) cannot slip between them and leave the new token alive.
+    async with identity.repository.transaction() as conn:
+        first_use = await Repository.mark_code_used(conn, code_hash, now=now)
+        if first_use:
+            await Repository.add_refresh(conn, **grant.refresh_row(now + _family_seconds(identity)))
+        else:
+            await Repository.revoke_family(conn, row.family_id, now=now)  # RFC 6749 §4.1.2
+    if not first_use:
+        raise OAuthError("invalid_grant", "authorization code is invalid, expired or used")
+    return grant.tokens(key)
 
 
 async def refresh(
     identity: Identity, *, client: Client, refresh_token: str, scope: str | None
 ) -> Tokens:
-    now = identity.clock()
-    token_hash = oauth.token_hash(refresh_token)
+    now, token_hash = identity.clock(), oauth.token_hash(refresh_token)
     async with identity.repository.transaction() as conn:
         row = await Repository.refresh_by_hash(conn, token_hash)
-        verdict: oauth.RefreshVerdict | None = None
-        if row is not None and row.client_id == client.client_id:
-            record = oauth.RefreshRecord(
-                family_id=row.family_id,
-                used_at=row.used_at,
-                revoked_at=row.revoked_at,
-                expires_at=row.expires_at,
-                family_expires_at=row.family_expires_at,
-            )
-            verdict = oauth.refresh_verdict(record, now=now)
-            if verdict == "rotate" and not await Repository.mark_refresh_used(
-                conn, token_hash, now=now
-            ):
-                verdict = "reuse"  # lost a race against another use of the same token
-            if verdict == "reuse":
-                await Repository.revoke_family(conn, row.family_id, now=now)
-    if row is None or verdict is None:
+    if row is None or row.client_id != client.client_id:
         raise OAuthError("invalid_grant", "refresh token is invalid")
+    scopes = oauth.granted_scopes(scope, allowed=frozenset(row.scopes))
+    account = await _account(identity, row.account_id)
+    grant = _Grant(identity, account, client, scopes, row.family_id, now)
+    key = await identity.keystore.signing_key(now=now)
+    record = oauth.RefreshRecord(
+        family_id=row.family_id,
+        used_at=row.used_at,
+        revoked_at=row.revoked_at,
+        expires_at=row.expires_at,
+        family_expires_at=row.family_expires_at,
+    )
+    verdict = oauth.refresh_verdict(record, now=now)
+    # One transaction: mark used (compare-and-set) and store the successor, or revoke the family.
+    async with identity.repository.transaction() as conn:
+        if verdict == "rotate" and not await Repository.mark_refresh_used(
+            conn, token_hash, now=now
+        ):
+            verdict = "reuse"  # lost a race against another use of the same token
+        if verdict == "rotate":
+            await Repository.add_refresh(conn, **grant.refresh_row(row.family_expires_at))
+        elif verdict == "reuse":
+            await Repository.revoke_family(conn, row.family_id, now=now)
     if verdict == "reuse":
         raise OAuthError("invalid_grant", "refresh token was already used; the session is revoked")
     if verdict == "expired":
         raise OAuthError("invalid_grant", "refresh token expired")
-    scopes = oauth.granted_scopes(scope, allowed=frozenset(row.scopes))
-    account = await _account(identity, row.account_id)
-    return await _issue(identity, account, client, scopes, row.family_id, row.family_expires_at)
+    return grant.tokens(key)
 
 
 async def client_credentials(identity: Identity, *, client: Client, scope: str | None) -> Tokens:
@@ -176,8 +185,11 @@ async def exchange_federated(
             account_id = account.account_id
     account = await _account(identity, account_id)
     scopes = oauth.granted_scopes(scope, allowed=_allowed(account, client))
-    family_expires_at = now + identity.settings.refresh_family_seconds
-    return await _issue(identity, account, client, scopes, uuid.uuid4().hex, family_expires_at)
+    grant = _Grant(identity, account, client, scopes, uuid.uuid4().hex, now)
+    key = await identity.keystore.signing_key(now=now)
+    async with identity.repository.transaction() as conn:
+        await Repository.add_refresh(conn, **grant.refresh_row(now + _family_seconds(identity)))
+    return grant.tokens(key)
 
 
 async def link_federated(identity: Identity, *, account_id: str, id_token: str) -> None:
@@ -214,39 +226,53 @@ async def _account(identity: Identity, account_id: str) -> Account:
     return account
 
 
-async def _issue(
-    identity: Identity,
-    account: Account,
-    client: Client,
-    scopes: frozenset[str],
-    family_id: str,
-    family_expires_at: float,
-) -> Tokens:
-    settings, now = identity.settings, identity.clock()
-    claims = auth_tokens.access_token_claims(
-        issuer=settings.issuer,
-        audience=settings.audience,
-        subject=account.account_id,
-        kind="staff" if account.kind == "staff" else "guest",
-        scopes=scopes,
-        now=now,
-        lifetime_seconds=settings.access_token_seconds,
-        member_id=account.member_id,
-        store_ids=account.store_ids,
-        client_id=client.client_id,
-    )
-    access = auth_tokens.sign(claims, await identity.keystore.signing_key(now=now))
-    refresh_token = oauth.new_opaque_token()
-    async with identity.repository.transaction() as conn:
-        await Repository.add_refresh(
-            conn,
-            token_hash=oauth.token_hash(refresh_token),
-            family_id=family_id,
-            account_id=account.account_id,
-            client_id=client.client_id,
-            scopes=sorted(scopes),
-            issued_at=now,
-            expires_at=min(now + settings.refresh_token_seconds, family_expires_at),
-            family_expires_at=family_expires_at,
+def _family_seconds(identity: Identity) -> int:
+    return identity.settings.refresh_family_seconds
+
+
+class _Grant:
+    """What one successful grant hands out: a signed access token and the next refresh token."""
+
+    def __init__(
+        self,
+        identity: Identity,
+        account: Account,
+        client: Client,
+        scopes: frozenset[str],
+        family_id: str,
+        now: float,
+    ) -> None:
+        self.identity, self.account, self.client = identity, account, client
+        self.scopes, self.family_id, self.now = scopes, family_id, now
+        self.refresh_token = oauth.new_opaque_token()
+
+    def refresh_row(self, family_expires_at: float) -> dict[str, Any]:
+        lifetime = self.identity.settings.refresh_token_seconds
+        return {
+            "token_hash": oauth.token_hash(self.refresh_token),
+            "family_id": self.family_id,
+            "account_id": self.account.account_id,
+            "client_id": self.client.client_id,
+            "scopes": sorted(self.scopes),
+            "issued_at": self.now,
+            "expires_at": min(self.now + lifetime, family_expires_at),
+            "family_expires_at": family_expires_at,
+        }
+
+    def tokens(self, key: auth_tokens.SigningKey) -> Tokens:
+        settings, account = self.identity.settings, self.account
+        claims = auth_tokens.access_token_claims(
+            issuer=settings.issuer,
+            audience=settings.audience,
+            subject=account.account_id,
+            kind="staff" if account.kind == "staff" else "guest",
+            scopes=self.scopes,
+            now=self.now,
+            lifetime_seconds=settings.access_token_seconds,
+            member_id=account.member_id,
+            store_ids=account.store_ids,
+            client_id=self.client.client_id,
         )
-    return Tokens(access, settings.access_token_seconds, " ".join(sorted(scopes)), refresh_token)
+        access = auth_tokens.sign(claims, key)
+        scope = " ".join(sorted(self.scopes))
+        return Tokens(access, settings.access_token_seconds, scope, self.refresh_token)

@@ -200,17 +200,18 @@ class Repository:
         await conn.execute(codes.insert().values(**values))
 
     @staticmethod
-    async def take_code(conn: AsyncConnection, code_hash: str, *, now: float) -> tuple[Any, bool]:
-        """(row or None, first_use): marked used atomically; of two racing exchanges, one wins."""
-        row = (await conn.execute(sa.select(codes).where(codes.c.code_hash == code_hash))).first()
-        if row is None:
-            return None, False
-        marked = await conn.execute(
+    async def code_by_hash(conn: AsyncConnection, code_hash: str) -> Any:
+        return (await conn.execute(sa.select(codes).where(codes.c.code_hash == code_hash))).first()
+
+    @staticmethod
+    async def mark_code_used(conn: AsyncConnection, code_hash: str, *, now: float) -> bool:
+        """Compare-and-set: of two racing exchanges of one code, exactly one gets True."""
+        result = await conn.execute(
             codes.update()
             .where(codes.c.code_hash == code_hash, codes.c.used_at.is_(None))
             .values(used_at=now)
         )
-        return row, marked.rowcount == 1
+        return result.rowcount == 1
 
     # --- refresh tokens -------------------------------------------------------------------
 
