@@ -111,10 +111,11 @@ class Kube:
         body: Any = None,
         query: list[tuple[str, str]] | None = None,
         content_type: str = "application/json",
+        kind: str = "",
     ) -> Any:
         await self.limiter.acquire()
         if method != "GET":
-            metrics.API_WRITES.labels(verb=method.lower()).inc()
+            metrics.API_WRITES.labels(verb=method.lower(), kind=kind).inc()
         try:
             response = await self.api.call_api(
                 path,
@@ -154,6 +155,7 @@ class Kube:
             body=manifest,
             query=[("fieldManager", FIELD_MANAGER), ("force", "true")],
             content_type="application/apply-patch+yaml",
+            kind=manifest["kind"],
         )
         return applied
 
@@ -166,6 +168,7 @@ class Kube:
             path_of(api_version, kind, namespace, name) + "/status",
             body={"status": status},
             content_type="application/merge-patch+json",
+            kind=f"{kind}/status",
         )
 
 

@@ -24,7 +24,11 @@ DRIFT_CORRECTIONS = Counter(
     "qsr_operator_drift_corrections_total", "Children or topic configs put back", ["kind"]
 )
 TOPICS_MANAGED = Gauge("qsr_operator_topics_managed", "Kafka topics the operator manages")
-API_WRITES = Counter("qsr_operator_api_writes_total", "Kubernetes API writes", ["verb"])
+API_WRITES = Counter(
+    "qsr_operator_api_writes_total",
+    "Kubernetes API writes by the operator's client",
+    ["verb", "kind"],
+)
 STORE_RECORDS = Counter(
     "qsr_operator_store_records_total", "Store config records published", ["kind"]
 )

@@ -160,7 +160,14 @@ def metric(name: str, **labels: str) -> float:
 
 
 def writes() -> float:
-    return sum(metric("qsr_operator_api_writes_total", verb=v) for v in ("patch", "post", "put"))
+    """Every write the operator's own client made so far (all verbs and kinds)."""
+    return sum(
+        sample.value
+        for family in REGISTRY.collect()
+        if family.name == "qsr_operator_api_writes"
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    )
 
 
 def reconciles(kind: str) -> float:

@@ -1,0 +1,281 @@
+"""Operator at scale: N programs and M stores until all Ready, against a plain-client baseline.
+
+Same run, same stack: the baseline `kubectl apply`s the CRs *and* the children the operator would
+render into another namespace (no operator, no Kafka); then the operator (a real `qsr-operator`
+process) gets the same CRs and we time them to Ready. Reports objects/s (ratio to the baseline), API
+writes per custom resource, the operator's peak memory, and the writes during an idle resync.
+
+    .venv/bin/python bench/operator_scale.py --programs 10 --stores 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import kubernetes
+import yaml
+
+from qsr_devstack import processes
+from qsr_devstack.paths import binary
+from qsr_devstack.stack import Stack
+from qsr_kit.domain import specs
+from qsr_operator.domain import children
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+WRITE_VERBS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def _docs(kind: str) -> list[dict[str, Any]]:
+    out = []
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        out += [d for d in yaml.safe_load_all(path.read_text()) if d and d.get("kind") == kind]
+    return out
+
+
+def custom_resources(namespace: str, programs: int, stores: int) -> list[dict[str, Any]]:
+    program, store = _docs("LoyaltyProgram")[0], _docs("StoreIntegration")[0]
+    out = [
+        {**s, "metadata": {"name": s["metadata"]["name"], "namespace": namespace}}
+        for s in _docs("Secret")[:2]
+    ]
+    for p in range(programs):
+        out.append({**program, "metadata": {"name": f"brand-{p:02d}", "namespace": namespace}})
+    for s in range(stores):
+        spec = {
+            **store["spec"],
+            "storeId": f"s-{s:05d}",
+            "programRef": {"name": f"brand-{s % programs:02d}"},
+        }
+        out.append(
+            {**store, "metadata": {"name": f"s-{s:05d}", "namespace": namespace}, "spec": spec}
+        )
+    return out
+
+
+def rendered_children(namespace: str, programs: int) -> list[dict[str, Any]]:
+    """What the operator would apply for each program, without owner references (no owner here)."""
+    spec = specs.LoyaltyProgramSpec.model_validate(_docs("LoyaltyProgram")[0]["spec"])
+    env = children.Environment(kafka_bootstrap="kafka:9092")
+    out = []
+    for p in range(programs):
+        owner = children.Owner("LoyaltyProgram", f"brand-{p:02d}", namespace, "baseline")
+        for child in children.desired_children(owner, spec, env=env):
+            del child["metadata"]["ownerReferences"]
+            out.append(child)
+    return out
+
+
+class Cluster:
+    def __init__(self, kubeconfig: Path) -> None:
+        self.kubeconfig = kubeconfig
+        api = kubernetes.config.new_client_from_config(config_file=str(kubeconfig))
+        self.core = kubernetes.client.CoreV1Api(api)
+        self.custom = kubernetes.client.CustomObjectsApi(api)
+
+    def kubectl(self, *args: str, stdin: str | None = None) -> str:
+        done = subprocess.run(
+            [str(binary("kubectl")), "--kubeconfig", str(self.kubeconfig), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=900,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"kubectl {args[:2]}: {done.stderr[-2000:]}")
+        return done.stdout
+
+    def apply(self, docs: list[dict[str, Any]]) -> float:
+        started = time.perf_counter()
+        self.kubectl("apply", "--server-side", "-f", "-", stdin=yaml.safe_dump_all(docs))
+        return time.perf_counter() - started
+
+    def ready_counts(self, namespace: str) -> tuple[int, int]:
+        ready = total = 0
+        for plural in ("loyaltyprograms", "storeintegrations"):
+            items = self.custom.list_namespaced_custom_object(
+                "qsr.io", "v1alpha1", namespace, plural
+            )
+            for item in items["items"]:
+                total += 1
+                conditions = (item.get("status") or {}).get("conditions") or []
+                ready += any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+        return ready, total
+
+    def apiserver_writes(self) -> dict[str, float]:
+        """apiserver_request_total of write verbs, per resource (all clients)."""
+        out: dict[str, float] = {}
+        pattern = re.compile(r"^apiserver_request_total\{(.*)\} ([0-9.e+]+)$")
+        for line in self.kubectl("get", "--raw", "/metrics").splitlines():
+            match = pattern.match(line)
+            if not match:
+                continue
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
+            if labels.get("verb") in WRITE_VERBS:
+                key = f"{labels.get('resource')}/{labels.get('subresource', '')}"
+                out[key] = out.get(key, 0.0) + float(match.group(2))
+        return out
+
+    def operator_events(self, namespace: str) -> int:
+        events = self.core.list_namespaced_event(namespace).items
+        return sum(
+            e.count or 1 for e in events if (e.source and e.source.component) == "qsr-operator"
+        )
+
+
+def _delta(after: dict[str, float], before: dict[str, float], keys: tuple[str, ...]) -> float:
+    return sum(v - before.get(k, 0.0) for k, v in after.items() if k.split("/")[0] in keys)
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--programs", type=int, default=10)
+    parser.add_argument("--stores", type=int, default=1000)
+    parser.add_argument("--resync", type=float, default=20.0)
+    parser.add_argument("--timeout", type=float, default=1200.0)
+    args = parser.parse_args()
+
+    stack = Stack.create(die_with_parent=True)
+    operator: subprocess.Popen[bytes] | None = None
+    try:
+        stack.start("k8s")
+        stack.start("kafka")
+        kubeconfig, bootstrap = Path(stack.endpoints["kubeconfig"]), stack.endpoints["kafka"]
+        k8s = Cluster(kubeconfig)
+        k8s.kubectl("apply", "--server-side", "-f", str(REPO / "crds"))
+        k8s.kubectl(
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "crd",
+            "-l",
+            "app.kubernetes.io/part-of=qsr-platform",
+        )
+        for ns in ("baseline", "bench"):
+            k8s.core.create_namespace({"metadata": {"name": ns}})
+
+        crs = custom_resources("baseline", args.programs, args.stores)
+        base_docs = crs + rendered_children("baseline", args.programs)
+        objects = len(base_docs) - 2  # the two Secrets are set-up, not objects
+        baseline_seconds = k8s.apply(base_docs)
+        baseline_rate = objects / baseline_seconds
+
+        metrics_port, liveness_port = processes.free_port(), processes.free_port()
+        env = {
+            **os.environ,
+            "QSR_OPERATOR_KAFKA_BOOTSTRAP": bootstrap,
+            "QSR_OPERATOR_KUBECONFIG": str(kubeconfig),
+            "QSR_OPERATOR_NAMESPACES": json.dumps(["bench"]),
+            "QSR_OPERATOR_RESYNC_SECONDS": str(args.resync),
+            "QSR_OPERATOR_RETRY_SECONDS": "2",
+            "QSR_OPERATOR_API_QPS": "200",
+            "QSR_OPERATOR_API_BURST": "400",
+            "QSR_OPERATOR_METRICS_PORT": str(metrics_port),
+            "QSR_OPERATOR_LIVENESS_ENDPOINT": f"http://127.0.0.1:{liveness_port}/healthz",
+        }
+        log = open(Path(tempfile.gettempdir()) / "qsr-operator-bench.log", "wb")  # noqa: SIM115
+        operator = subprocess.Popen(
+            [str(REPO / ".venv/bin/qsr-operator")], env=env, stdout=log, stderr=log
+        )
+        metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+        processes.wait_healthy(
+            processes.Started("qsr-operator", operator.pid, Path(log.name), operator),
+            lambda: _healthy(f"http://127.0.0.1:{liveness_port}/healthz"),
+            timeout=60,
+        )
+
+        before_api, before_children = k8s.apiserver_writes(), _children_writes(metrics_url)
+        started = time.perf_counter()
+        k8s.apply(custom_resources("bench", args.programs, args.stores))
+        crs_count = args.programs + args.stores
+        deadline = started + args.timeout
+        while True:
+            ready, total = k8s.ready_counts("bench")
+            if ready == total == crs_count:
+                break
+            if time.perf_counter() > deadline:
+                raise SystemExit(f"only {ready}/{crs_count} Ready after {args.timeout}s")
+            time.sleep(1)
+        operator_seconds = time.perf_counter() - started
+        operator_rate = objects / operator_seconds
+
+        # Writes made for the bench CRs: Kopf's and our status patches on the CRs (apiserver
+        # counts, minus kubectl's own apply per CR), our children applies, and posted Events.
+        after_api = k8s.apiserver_writes()
+        cr_writes = (
+            _delta(after_api, before_api, ("loyaltyprograms", "storeintegrations")) - crs_count
+        )
+        child_writes = _children_writes(metrics_url) - before_children
+        events = k8s.operator_events("bench")
+        writes = cr_writes + child_writes + events
+        peak = _peak_rss_mib(operator.pid)
+
+        idle_api, idle_children = k8s.apiserver_writes(), _children_writes(metrics_url)
+        idle_events = k8s.operator_events("bench")
+        time.sleep(2 * args.resync + 5)  # two full resync rounds of every object
+        idle_writes = (
+            _delta(k8s.apiserver_writes(), idle_api, ("loyaltyprograms", "storeintegrations"))
+            + (_children_writes(metrics_url) - idle_children)
+            + (k8s.operator_events("bench") - idle_events)
+        )
+        report = {
+            "programs": args.programs,
+            "stores": args.stores,
+            "objects": objects,
+            "baseline_seconds": round(baseline_seconds, 1),
+            "baseline_objects_per_second": round(baseline_rate, 1),
+            "operator_seconds_to_all_ready": round(operator_seconds, 1),
+            "operator_objects_per_second": round(operator_rate, 1),
+            "ratio_to_baseline": round(operator_rate / baseline_rate, 2),
+            "api_writes_per_custom_resource": round(writes / crs_count, 2),
+            "writes_breakdown": {"on_crs": cr_writes, "children": child_writes, "events": events},
+            "operator_peak_rss_mib": round(peak, 1),
+            "writes_during_idle_resync": idle_writes,
+        }
+        print(json.dumps(report, indent=2))
+    finally:
+        if operator is not None:
+            operator.terminate()
+            try:
+                operator.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                operator.kill()
+        stack.stop()
+
+
+def _children_writes(metrics_url: str) -> float:
+    text = urllib.request.urlopen(metrics_url, timeout=10).read().decode()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("qsr_operator_api_writes_total{") and "/status" not in line
+    )
+
+
+def _healthy(url: str) -> bool:
+    try:
+        status: int = urllib.request.urlopen(url, timeout=2).status
+        return status == 200
+    except OSError:
+        return False
+
+
+if __name__ == "__main__":
+    main()
