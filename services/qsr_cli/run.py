@@ -20,6 +20,7 @@ def run(
     data: Path = typer.Option(Path("var/embedded"), help="folder of the embedded SQLite files"),
     host: str = typer.Option("127.0.0.1", help="address to bind"),
     loyalty_port: int = typer.Option(8081, help="port of the loyalty service"),
+    identity_port: int = typer.Option(8080, help="port of the identity service"),
 ) -> None:
     """Run the platform embedded: every service in one process, config from examples/."""
     programs, stores = 0, 0
@@ -35,7 +36,10 @@ def run(
                 stores += 1
     typer.echo(f"embedded mode: {programs} program(s) and {stores} store(s) valid in {examples}/")
     data.mkdir(parents=True, exist_ok=True)
-    servers = [_loyalty(examples, data, host=host, port=loyalty_port)]
+    servers = [
+        _identity(examples, data, host=host, port=identity_port),
+        _loyalty(examples, data, host=host, port=loyalty_port),
+    ]
     asyncio.run(_serve_all(servers))
 
 
@@ -78,6 +82,39 @@ def _loyalty(examples: Path, data: Path, *, host: str, port: int) -> Any:
         f'  try: curl -H "Authorization: Bearer $TOKEN" {url}/v1/members/{member_id}/balance'
     )
     config = uvicorn.Config(app, host=host, port=port, log_config=None)
+    return uvicorn.Server(config)
+
+
+def _identity(examples: Path, data: Path, *, host: str, port: int) -> Any:
+    """The identity service on SQLite with a demo guest (first seeded member) and staff account."""
+    import uvicorn
+
+    from qsr_identity import main as identity
+    from qsr_identity import seeding as demo
+    from qsr_identity.settings import IdentitySettings
+    from qsr_loyalty import seeding
+
+    store_ids = [
+        doc["spec"]["storeId"]
+        for path in sorted(examples.glob("*.yaml"))
+        for doc in yaml.safe_load_all(path.read_text())
+        if doc and doc.get("kind") == "StoreIntegration"
+    ]
+    url = f"http://{host}:{port}"
+    settings = IdentitySettings(
+        issuer=url,
+        database_url=f"sqlite:///{data}/identity.db",
+        seed_demo=True,
+        demo_member_id=next(iter(seeding.MEMBERS)),
+        demo_store_ids=tuple(store_ids),
+    )
+    typer.echo(f"identity: {url}  discovery {url}/.well-known/openid-configuration")
+    typer.echo(f"  demo guest {demo.DEMO_GUEST} (member {settings.demo_member_id}), demo staff")
+    typer.echo(f"  {demo.DEMO_STAFF} ({', '.join(store_ids)}); password {demo.DEMO_PASSWORD}")
+    typer.echo(
+        f"  app client {demo.DEMO_CLIENT} (PKCE, redirect {demo.DEMO_REDIRECT}); docs/identity.md"
+    )
+    config = uvicorn.Config(identity.create_app(settings), host=host, port=port, log_config=None)
     return uvicorn.Server(config)
 
 

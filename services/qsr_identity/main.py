@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 
-from qsr_identity import api_accounts, api_oauth, edge, signing_in
+from qsr_identity import api_accounts, api_oauth, edge, seeding, signing_in
 from qsr_identity.deps import Identity
 from qsr_identity.domain import accounts, oauth
 from qsr_identity.domain.passwords import Argon2Params, Passwords
@@ -72,6 +72,10 @@ def create_app(
                 clock=clock,
             )
             await seed_clients(identity)
+            if config.seed_demo:
+                await seeding.seed_demo(
+                    identity, member_id=config.demo_member_id, store_ids=config.demo_store_ids
+                )
             app.state.identity = identity
             app.state.qsr_limiter = limiter
             http.add_readiness_check(app, "db", repository.ping)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,7 +32,7 @@ class IdentitySettings(BaseSettings):
         env_prefix="QSR_IDENTITY_", env_nested_delimiter="__", extra="forbid"
     )
 
-    issuer: str = "http://127.0.0.1:8081"
+    issuer: str = "http://127.0.0.1:8080"
     audience: str = "qsr-platform"
     database_url: str = "sqlite:///./qsr-identity.db"
     redis_url: str | None = None  # None (embedded mode): no rate limits
@@ -52,3 +52,13 @@ class IdentitySettings(BaseSettings):
     expose_docs: bool = False  # Swagger UI off by default (OWASP API8); /openapi.json stays public
     federation: tuple[ExternalIssuer, ...] = ()
     clients: tuple[SeedClient, ...] = ()
+    # Embedded mode only: demo guest (acting for `demo_member_id`) and staff (for `demo_store_ids`).
+    seed_demo: bool = False
+    demo_member_id: str | None = None
+    demo_store_ids: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _demo_only_on_sqlite(self) -> IdentitySettings:
+        if self.seed_demo and not self.database_url.startswith("sqlite"):
+            raise ValueError("seed_demo: demo accounts are for the embedded (SQLite) mode only")
+        return self
