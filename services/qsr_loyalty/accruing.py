@@ -33,15 +33,6 @@ async def accrue(
     if who is None:
         log.info("order %s: member %s is not enrolled, nothing to accrue", order_key, member_id)
         return None
-    seen = await session.execute(
-        repository.insert_ignoring_conflict(session, t.orders).values(
-            order_key=order_key, member_id=member_id, order_id=order.order_id,
-            paid_minor=order.paid_minor, points=0, completed_at=order.placed_at,
-        )
-    )  # fmt: skip
-    if not seen.rowcount:  # type: ignore[attr-defined]
-        log.info("order %s: already accrued (another source or a replay)", order_key)
-        return None
     zone = program.zone_of(order.store_id)
     day = orders.local_date(order, store_tz=zone)
     context = rules.MemberContext(
@@ -52,6 +43,15 @@ async def accrue(
         earned_today=await repository.earned_on(session, member_id, day),
     )
     accrual = rules.points_for(order, program.spec, member=context, store_tz=zone)
+    seen = await session.execute(
+        repository.insert_ignoring_conflict(session, t.orders).values(
+            order_key=order_key, member_id=member_id, order_id=order.order_id,
+            paid_minor=order.paid_minor, points=accrual.points, completed_at=order.placed_at,
+        )
+    )  # fmt: skip
+    if not seen.rowcount:  # type: ignore[attr-defined]
+        log.info("order %s: already accrued (another source or a replay)", order_key)
+        return None
     key = accrual_key(order_key)
     account = await repository.account_of(session, who)
     change = ledger.accrue(
@@ -59,14 +59,11 @@ async def accrue(
         order_key=order_key, reason=f"order {order.order_id} at {order.store_id}",
         program=program.spec,
     )  # fmt: skip
-    await repository.write(session, change, detail={"rules": accrual.explanation()})
-    await session.execute(
-        sa.update(t.orders).where(t.orders.c.order_key == order_key).values(points=accrual.points)
-    )
     bonus_year = day.year if accrual.birthday_bonus else who.birthday_bonus_year
-    await repository.update_member(
-        session, member_id, orders=who.orders + 1, birthday_bonus_year=bonus_year
-    )
+    await repository.write(
+        session, change, detail={"rules": accrual.explanation()},
+        member={"orders": who.orders + 1, "birthday_bonus_year": bonus_year},
+    )  # fmt: skip
     lot = change.lots[0]
     payload = payloads.PointsAccrued(
         member_id=member_id, program=program.name, order_key=order_key, lot_id=lot.id,
@@ -96,14 +93,16 @@ async def refund(session: AsyncSession, program: Program, *, event: payloads.Ord
 async def _apply_refunds(
     session: AsyncSession, program: Program, *, order_key: str, now: dt.datetime
 ) -> None:
-    order = (
-        await session.execute(sa.select(t.orders).where(t.orders.c.order_key == order_key))
-    ).one_or_none()
     rows = list(
         await session.execute(sa.select(t.refunds).where(t.refunds.c.order_key == order_key))
     )
-    if order is None or not rows:
+    if not rows:
         return
+    order = (
+        await session.execute(sa.select(t.orders).where(t.orders.c.order_key == order_key))
+    ).one_or_none()
+    if order is None:
+        return  # parked: applied when the order's accrual arrives
     who = await accounts.existing(session, order.member_id, lock=True)
     lot = await repository.lot(session, accrual_key(order_key))
     refunded = order.paid_minor if any(r.full for r in rows) else sum(r.amount_minor for r in rows)

@@ -109,9 +109,14 @@ async def holds_where(session: AsyncSession, condition: sa.ColumnElement[bool]) 
 
 
 async def write(
-    session: AsyncSession, change: ledger.Change, *, detail: dict[str, Any] | None = None
+    session: AsyncSession,
+    change: ledger.Change,
+    *,
+    detail: dict[str, Any] | None = None,
+    member: dict[str, Any] | None = None,
 ) -> None:
-    """Persist a Change: append its entries, upsert its lots and holds, store the new debt."""
+    """Persist a Change: append its entries, upsert its lots and holds, store the new debt (and
+    any other `member` columns, in the same statement)."""
     for entry in change.entries:
         body = {"allocations": [list(a) for a in entry.allocations], **(detail or {})}
         values = dataclasses.asdict(entry)
@@ -122,16 +127,22 @@ async def write(
         await _upsert(session, t.lots, t.lots.c.id, dataclasses.asdict(item))
     for held in change.holds:
         await _upsert(session, t.holds, t.holds.c.id, dataclasses.asdict(held))
-    await update_member(session, change.account.member_id, debt=change.account.debt)
+    await update_member(
+        session, change.account.member_id, debt=change.account.debt, **(member or {})
+    )
 
 
 async def _upsert(
     session: AsyncSession, table: sa.Table, pk: sa.Column[Any], values: dict[str, Any]
 ) -> None:
+    """One INSERT … ON CONFLICT (pk) DO UPDATE: a new row or the new state of an existing one."""
     values = {k: (v.value if hasattr(v, "value") else v) for k, v in values.items()}
-    result = await session.execute(sa.update(table).where(pk == values[pk.name]).values(**values))
-    if not result.rowcount:  # type: ignore[attr-defined]
-        await session.execute(sa.insert(table).values(**values))
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    changed = {k: v for k, v in values.items() if k != pk.name}
+    await session.execute(
+        insert.values(**values).on_conflict_do_update(index_elements=[pk], set_=changed)
+    )
 
 
 async def earned_on(session: AsyncSession, member_id: str, day: dt.date) -> int:

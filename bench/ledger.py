@@ -1,0 +1,339 @@
+"""Ledger throughput: order.completed events Kafka → loyalty consumer → PostgreSQL (inbox, lot,
+entry, member row, outbox; synchronous commit), against pgbench running the identical SQL in the
+same run; and GET balance over HTTP against a bare asyncpg loop running the same queries.
+
+    .venv/bin/python -m bench.ledger [--events 2000] [--members 200] [--seconds 15]
+                                     [--concurrency 8]
+
+Identical SQL: the statements one accrual issues are captured from the service (SQLAlchemy cursor
+hook) and rendered into a pgbench script (-M simple, one event per transaction, 1 client), with the
+event's unique key and the member varied per transaction. The system runs the real app (consumer,
+relay, sweep) with 10 % of the events delivered twice, one event or one partition batch per
+transaction; afterwards the ledger invariants are checked on the data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import sqlalchemy as sa
+
+from qsr_devstack import testing
+from qsr_kit import bus, consuming, db, http
+from qsr_kit import kafka as kafka_mod
+from qsr_kit.domain import events, payloads, specs, topics
+from qsr_loyalty import accounts, consumers, main, program, tables
+from qsr_loyalty.settings import Settings
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+PROGRAM = program.load(EXAMPLES)
+MARK, FIRST_MEMBER = "ZZKEYZZ", 1000
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def member(i: int) -> str:
+    return f"bm{FIRST_MEMBER + i}"
+
+
+def order_event(key: str, member_id: str) -> events.Envelope:
+    payload = payloads.OrderCompleted(
+        order_id=key, store_id="store-0001", member_id=member_id, program=PROGRAM.name,
+        origin=payloads.Origin.APP, order_key=f"order:{key}", channel=specs.Channel.KIOSK,
+        completed_at=NOW, currency="USD", subtotal_minor=1299,
+        lines=(payloads.OrderLine(sku="chicken-sandwich", quantity=1, unit_price_minor=1299),),
+    )  # fmt: skip
+    return events.envelope_of(payload, event_id=events.EventId(key), source="/bench", time=NOW)
+
+
+def record_of(envelope: events.Envelope, topic: str) -> bus.Record:
+    headers = tuple(events.headers_of(envelope))
+    return bus.Record(topic, envelope.partitionkey.encode(), events.to_bytes(envelope), headers)
+
+
+async def prepared_db(pg: testing.Postgres, name: str, members: int) -> str:
+    """A fresh database with the loyalty schema and `members` enrolled members."""
+    dsn = pg.create_database(f"{name}_{uuid.uuid4().hex[:8]}")
+    engine = db.engine_from_url(dsn)
+    await db.migrate(engine, version_locations=[main.MIGRATIONS], target_metadata=[tables.metadata])
+    async with db.transaction(db.sessionmaker_of(engine)) as session:
+        for i in range(members):
+            await accounts.enroll(session, PROGRAM, member_id=member(i), birthday=None, now=NOW)
+    await engine.dispose()
+    return dsn
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return f"'{value.isoformat()}'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def rendered(statement: str, params: tuple[Any, ...]) -> str:
+    """An asyncpg statement ($1, $2 ...) with its parameters as SQL literals."""
+    return re.sub(r"\$(\d+)", lambda m: _literal(params[int(m.group(1)) - 1]), statement)
+
+
+async def captured_accrual(dsn: str) -> list[str]:
+    """The statements the consumer issues for one accrual (inbox row through outbox event)."""
+    engine = db.engine_from_url(dsn)
+    seen: list[str] = []
+    processor = consuming.Processor(
+        group="bench-capture", sessions=db.sessionmaker_of(engine),
+        handler=consumers.handler(PROGRAM), registry=payloads.REGISTRY,
+        publisher=bus.InProcessBus(),
+    )  # fmt: skip
+    await processor.process(record_of(order_event("warmup", member(0)), "t"))
+
+    def hook(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        seen.append(rendered(statement, tuple(params or ())))
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", hook)
+    outcome = await processor.process(record_of(order_event(MARK, member(0)), "t"))
+    sa.event.remove(engine.sync_engine, "before_cursor_execute", hook)
+    await engine.dispose()
+    assert outcome is consuming.Outcome.PROCESSED, outcome
+    return seen
+
+
+def pgbench_tps(dsn: str, statements: list[str], *, members: int, seconds: int) -> float:
+    script = [
+        f"\\set n random(1, {10**15})",
+        f"\\set m random({FIRST_MEMBER}, {FIRST_MEMBER + members - 1})",
+    ]
+    script += [
+        "BEGIN;",
+        *(s.replace(MARK, ":client_id-:n").replace(member(0), "bm:m") + ";" for s in statements),
+    ]
+    script.append("COMMIT;")
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as file:
+        file.write("\n".join(script) + "\n")
+    command = [
+        "pgbench",
+        "-n",
+        "-M",
+        "simple",
+        "-c",
+        "1",
+        "-j",
+        "1",
+        "-T",
+        str(seconds),
+        "-f",
+        file.name,
+        dsn,
+    ]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"tps = ([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+async def system_rate(
+    dsn: str, bootstrap: str, *, events_n: int, members: int, batch: bool
+) -> tuple[float, dict[str, int]]:
+    """Events/s through the running app, from the first produce to the last commit."""
+    namespace = f"bench{uuid.uuid4().hex[:8]}"
+    names = [t for s in ("orders", "loyalty") for t in topics.companions_of(
+        topics.topic_name(namespace=namespace, program=PROGRAM.name, stream=s))]  # fmt: skip
+    await kafka_mod.create_topics(bootstrap, names, partitions=3)
+    settings = Settings(
+        database_url=dsn, config_dir=EXAMPLES, namespace=namespace, kafka_bootstrap=bootstrap,
+        consumer_group="bench", consume_batch=batch, sweep_seconds=3600,
+    )  # fmt: skip
+    app = main.create_app(settings)
+    orders = app.state.loyalty_program.orders_topic
+    envs = [order_event(uuid.uuid4().hex, member(i % members)) for i in range(events_n)]
+    records = [record_of(e, orders) for e in envs] + [record_of(e, orders) for e in envs[::10]]
+    producer = kafka_mod.producer(bootstrap)
+    await producer.start()
+    async with app.router.lifespan_context(app):
+        registry = http.registry_of(app)
+
+        def count(outcome: str) -> float:
+            labels = {"group": "bench", "topic": orders, "outcome": outcome}
+            return registry.get_sample_value("qsr_consumer_events_total", labels) or 0.0
+
+        await kafka_mod.KafkaPublisher(producer).publish(
+            [record_of(order_event("warm", member(0)), orders)]
+        )
+        for _ in range(1200):  # the group has joined once the warm-up event is processed
+            if count("processed"):
+                break
+            await asyncio.sleep(0.05)
+        started = time.perf_counter()
+        await kafka_mod.KafkaPublisher(producer).publish(records)
+        for _ in range(12000):  # 600 s at most
+            if count("processed") + count("duplicate") >= len(records) + 1:
+                break
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        facts = await invariants(app)
+    await producer.stop()
+    return events_n / elapsed, facts
+
+
+async def invariants(app: Any) -> dict[str, int]:
+    async with db.transaction(app.state.loyalty_sessions) as session:
+
+        async def one(sql: str) -> int:
+            return int(await session.scalar(sa.text(sql)) or 0)
+
+        return {
+            "accruals": await one("SELECT count(*) FROM loyalty_entries WHERE kind = 'accrual'"),
+            "orders": await one(
+                "SELECT count(DISTINCT order_key) FROM loyalty_entries WHERE kind = 'accrual'"
+            ),
+            "sum_entries": await one("SELECT coalesce(sum(points), 0) FROM loyalty_entries"),
+            "sum_lots_minus_debt": await one(
+                "SELECT (SELECT coalesce(sum(remaining), 0) FROM loyalty_lots)"
+                " - (SELECT coalesce(sum(debt), 0) FROM loyalty_members)"
+            ),
+            "negative_lots": await one("SELECT count(*) FROM loyalty_lots WHERE remaining < 0"),
+        }
+
+
+async def balance_rates(
+    dsn: str, *, members: int, seconds: int, concurrency: int
+) -> tuple[float, float]:
+    """GET balance over HTTP (app in a subprocess) vs bare asyncpg running the same queries."""
+    engine = db.engine_from_url(dsn)
+    seen: list[tuple[str, tuple[Any, ...]]] = []
+
+    def hook(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        seen.append((statement, tuple(params or ())))
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", hook)
+    async with db.transaction(db.sessionmaker_of(engine)) as session:
+        await accounts.view_of(session, PROGRAM, member(0), now=NOW)
+    await engine.dispose()
+    server = _server(dsn)
+    try:
+        assert server.stdout is not None
+        port, token = server.stdout.readline().split()
+        url = f"http://127.0.0.1:{port}/v1/members/{member(0)}/balance"
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as client:
+            for _ in range(600):
+                try:
+                    if (await client.get(url)).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            http_rate = await _closed_loop(lambda: client.get(url), seconds, concurrency)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
+
+    async def queries() -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            for statement, params in seen:
+                await conn.fetch(statement, *params)
+
+    bare_rate = await _closed_loop(queries, seconds, concurrency)
+    await pool.close()
+    return http_rate, bare_rate
+
+
+def _server(dsn: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "bench.ledger", "--serve", dsn]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+
+
+async def _closed_loop(call: Any, seconds: int, concurrency: int) -> float:
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal done
+        while time.perf_counter() < deadline:
+            await call()
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return done / (time.perf_counter() - started)
+
+
+def serve(dsn: str) -> None:
+    """Child process: the loyalty app on a free port; prints the port and a service token."""
+    import socket
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = Settings(database_url=dsn, config_dir=EXAMPLES, consume=False, sweep_seconds=3600)
+    app = main.create_app(settings)
+    token = app.state.loyalty_dev_issuer.issue(
+        subject="bench",
+        kind="service",
+        scopes=["loyalty:read"],
+        now=time.time(),
+        lifetime_seconds=3600,
+    )
+    print(port, token, flush=True)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+async def bench(args: argparse.Namespace, pg: testing.Postgres, kf: testing.Kafka) -> None:
+    n, members, seconds, c = args.events, args.members, args.seconds, args.concurrency
+    statements = await captured_accrual(await prepared_db(pg, "capture", members))
+    pgbench_db = await prepared_db(pg, "pgbench", members)
+    baseline = pgbench_tps(pgbench_db, statements, members=members, seconds=seconds)
+    single_db = await prepared_db(pg, "single", members)
+    single, single_facts = await system_rate(
+        single_db, kf.bootstrap, events_n=n, members=members, batch=False
+    )
+    batched_db = await prepared_db(pg, "batched", members)
+    batched, batch_facts = await system_rate(
+        batched_db, kf.bootstrap, events_n=n * 5, members=members, batch=True
+    )
+    balance_db = await prepared_db(pg, "balance", members)
+    http_rate, bare_rate = await balance_rates(
+        balance_db, members=members, seconds=seconds, concurrency=c
+    )
+    print(f"statements per accrual: {len(statements)} (+ BEGIN/COMMIT)")
+    print(f"pgbench, identical SQL, 1 event/tx, c=1: {baseline:,.0f} tx/s")
+    print(f"system, 1 event/tx: {single:,.0f} events/s, ratio {single / baseline:.2f}")
+    print(f"  invariants: {single_facts}")
+    print(f"system, batched: {batched:,.0f} events/s, ratio {batched / baseline:.2f}")
+    print(f"  invariants: {batch_facts}")
+    print(f"GET balance over HTTP, c={c}: {http_rate:,.0f} req/s")
+    print(
+        f"bare asyncpg, same queries, c={c}: {bare_rate:,.0f} /s, ratio {http_rate / bare_rate:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--serve", metavar="DSN", help=argparse.SUPPRESS)
+    parsed = parser.parse_args()
+    if parsed.serve:
+        serve(parsed.serve)
+    else:
+        stack = testing.SessionStack()  # started outside the event loop: the stack uses its own
+        try:
+            asyncio.run(bench(parsed, stack.postgres(), stack.kafka()))
+        finally:
+            stack.close()
