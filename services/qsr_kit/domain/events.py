@@ -127,13 +127,22 @@ def from_bytes(raw: bytes) -> Envelope:
 
 def headers_of(envelope: Envelope) -> list[tuple[str, bytes]]:
     """Kafka headers of a structured-mode record: content type, id, type and traceparent."""
+    return headers_for(
+        event_id=envelope.id, event_type=envelope.type, traceparent=envelope.traceparent
+    )
+
+
+def headers_for(
+    *, event_id: str, event_type: str, traceparent: str | None
+) -> list[tuple[str, bytes]]:
+    """`headers_of` from the attributes alone (the relay has them without re-validating)."""
     headers = [
         ("content-type", CONTENT_TYPE.encode()),
-        ("ce_id", envelope.id.encode()),
-        ("ce_type", envelope.type.encode()),
+        ("ce_id", event_id.encode()),
+        ("ce_type", event_type.encode()),
     ]
-    if envelope.traceparent is not None:
-        headers.append(("traceparent", envelope.traceparent.encode()))
+    if traceparent is not None:
+        headers.append(("traceparent", traceparent.encode()))
     return headers
 
 
