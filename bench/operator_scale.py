@@ -202,17 +202,15 @@ def main() -> None:
         )
 
         before_api, before_children = k8s.apiserver_writes(), _children_writes(metrics_url)
+        # Onboarding order: the brand's programs, then its stores (a store before its program
+        # works too, but waits and retries; tests/qsr_operator cover that path).
         started = time.perf_counter()
-        k8s.apply(custom_resources("bench", args.programs, args.stores))
+        docs = custom_resources("bench", args.programs, args.stores)
+        k8s.apply(docs[: 2 + args.programs])
+        _wait_ready(k8s, args.programs, started + args.timeout)
+        k8s.apply(docs[2 + args.programs :])
         crs_count = args.programs + args.stores
-        deadline = started + args.timeout
-        while True:
-            ready, total = k8s.ready_counts("bench")
-            if ready == total == crs_count:
-                break
-            if time.perf_counter() > deadline:
-                raise SystemExit(f"only {ready}/{crs_count} Ready after {args.timeout}s")
-            time.sleep(1)
+        _wait_ready(k8s, crs_count, started + args.timeout)
         operator_seconds = time.perf_counter() - started
         operator_rate = objects / operator_seconds
 
@@ -227,14 +225,17 @@ def main() -> None:
         writes = cr_writes + child_writes + events
         peak = _peak_rss_mib(operator.pid)
 
+        _wait_quiet(k8s, started + args.timeout)
         idle_api, idle_children = k8s.apiserver_writes(), _children_writes(metrics_url)
         idle_events = k8s.operator_events("bench")
         time.sleep(2 * args.resync + 5)  # two full resync rounds of every object
-        idle_writes = (
-            _delta(k8s.apiserver_writes(), idle_api, ("loyaltyprograms", "storeintegrations"))
-            + (_children_writes(metrics_url) - idle_children)
-            + (k8s.operator_events("bench") - idle_events)
-        )
+        idle = {
+            "on_crs": _delta(
+                k8s.apiserver_writes(), idle_api, ("loyaltyprograms", "storeintegrations")
+            ),
+            "children": _children_writes(metrics_url) - idle_children,
+            "events": k8s.operator_events("bench") - idle_events,
+        }
         report = {
             "programs": args.programs,
             "stores": args.stores,
@@ -247,7 +248,8 @@ def main() -> None:
             "api_writes_per_custom_resource": round(writes / crs_count, 2),
             "writes_breakdown": {"on_crs": cr_writes, "children": child_writes, "events": events},
             "operator_peak_rss_mib": round(peak, 1),
-            "writes_during_idle_resync": idle_writes,
+            "writes_during_idle_resync": sum(idle.values()),
+            "idle_writes_breakdown": idle,
         }
         print(json.dumps(report, indent=2))
     finally:
@@ -267,6 +269,34 @@ def _children_writes(metrics_url: str) -> float:
         for line in text.splitlines()
         if line.startswith("qsr_operator_api_writes_total{") and "/status" not in line
     )
+
+
+def _wait_ready(k8s: Cluster, count: int, deadline: float) -> None:
+    while True:
+        ready, total = k8s.ready_counts("bench")
+        if ready == total == count:
+            return
+        if time.perf_counter() > deadline:
+            raise SystemExit(f"only {ready}/{count} Ready in time")
+        time.sleep(1)
+
+
+def _wait_quiet(k8s: Cluster, deadline: float) -> None:
+    """Until Kopf has finished every handler (no progress annotations left on any CR)."""
+    while time.perf_counter() < deadline:
+        busy = 0
+        for plural in ("loyaltyprograms", "storeintegrations"):
+            listed = k8s.custom.list_namespaced_custom_object("qsr.io", "v1alpha1", "bench", plural)
+            for item in listed["items"]:
+                notes = item["metadata"].get("annotations") or {}
+                busy += any(
+                    k.startswith("qsr.io/") and k != "qsr.io/last-handled-configuration"
+                    for k in notes
+                )
+        if not busy:
+            return
+        time.sleep(1)
+    raise SystemExit("Kopf handlers still busy at the deadline")
 
 
 def _healthy(url: str) -> bool:

@@ -58,7 +58,7 @@ async def _run(
     for note in outcome.notes:
         # Warnings would repeat on every retry; post them only when the status says something new.
         if not note.warning:
-            kopf.info(regarding, reason=note.reason, message=note.message)
+            kopf.event(regarding, type="Normal", reason=note.reason, message=note.message)
         elif outcome.status_written:
             kopf.warn(regarding, reason=note.reason, message=note.message)
     result = "permanent" if outcome.permanent else "requeue" if outcome.temporary else "success"
@@ -132,7 +132,16 @@ def build_registry(settings: Settings, runtime: Runtime) -> kopf.OperatorRegistr
     @kopf.on.login(id="login", registry=registry)
     def login(**_: Any) -> kopf.ConnectionInfo:
         # The identity our own client loaded (kubeconfig or service account), so both agree.
-        return kopf.ConnectionInfo(**rt.kube.credentials())
+        creds = rt.kube.creds
+        return kopf.ConnectionInfo(
+            server=creds.server,
+            ca_path=creds.ca_path,
+            certificate_path=creds.certificate_path,
+            private_key_path=creds.private_key_path,
+            token=creds.token,
+            scheme="Bearer" if creds.token else None,
+            insecure=creds.insecure,
+        )
 
     @kopf.on.probe(id="kafka", registry=registry)
     def kafka_address(**_: Any) -> str:
@@ -169,7 +178,7 @@ def build_registry(settings: Settings, runtime: Runtime) -> kopf.OperatorRegistr
         except topics.KafkaUnavailable as exc:
             raise kopf.TemporaryError(str(exc), delay=rt.settings.retry_seconds) from exc
         if note is not None:
-            kopf.info(body, reason=note.reason, message=note.message)
+            kopf.event(body, type="Normal", reason=note.reason, message=note.message)
 
     for group_version, plural in CHILDREN:
 
@@ -205,6 +214,6 @@ def build_registry(settings: Settings, runtime: Runtime) -> kopf.OperatorRegistr
         except topics.KafkaUnavailable as exc:
             raise kopf.TemporaryError(str(exc), delay=rt.settings.retry_seconds) from exc
         if note is not None:
-            kopf.info(body, reason=note.reason, message=note.message)
+            kopf.event(body, type="Normal", reason=note.reason, message=note.message)
 
     return registry

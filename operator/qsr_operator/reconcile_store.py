@@ -91,8 +91,7 @@ async def reconcile(rt: Runtime, body: Mapping[str, Any], *, now: datetime) -> O
         try:
             await rt.publisher.send(topic, key=record.key, value=record.value)
             parts.append(stores.published(error=None))
-            checksum = record.checksum
-            outcome.notes.append(Note("ConfigPublished", f"store {spec.store_id} on {topic}"))
+            checksum = record.checksum  # the status says it; no Event per store (a write each)
         except topics.KafkaUnavailable as exc:
             parts.append(stores.published(error=str(exc)))
             outcome.temporary = str(exc)

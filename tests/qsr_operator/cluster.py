@@ -18,7 +18,7 @@ import kubernetes
 from prometheus_client import REGISTRY
 
 from qsr_devstack import testing
-from qsr_operator import main
+from qsr_operator import running
 from qsr_operator.settings import Settings
 from tests.qsr_operator.manifests import example_docs
 
@@ -179,13 +179,13 @@ def reconciles(kind: str) -> float:
 
 @contextmanager
 def running_operator(settings: Settings) -> Iterator[None]:
-    """The real operator (`main.run`) in a thread of this process, stopped on exit."""
+    """The real operator (`running.run`) in a thread of this process, stopped on exit."""
     stop, ready = threading.Event(), threading.Event()
     failure: list[BaseException] = []
 
     def target() -> None:
         try:
-            asyncio.run(main.run(settings, stop_flag=stop, ready_flag=ready))
+            asyncio.run(running.run(settings, stop_flag=stop, ready_flag=ready))
         except BaseException as exc:  # reported to the test below
             failure.append(exc)
 
