@@ -12,7 +12,8 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from qsr_kit import bus, db, kafka, outbox
 
@@ -61,7 +62,20 @@ async def relay(bootstrap: str, dsn: str) -> None:
     await outbox.Relay(engine, DieAfterPublish(kafka.KafkaPublisher(producer))).publish_pending()
 
 
+async def writer(dsn: str, topic: str, event_id: str) -> None:
+    engine = db.engine_from_url(dsn)
+    async with db.transaction(db.sessionmaker_of(engine)) as session:
+        await outbox.add(session, support.order_event(event_id), topic=topic)
+    print("committed")
+    die()
+
+
 if __name__ == "__main__":
     mode, *args = sys.argv[1:]
-    asyncio.run(consumer(*args) if mode == "consumer" else relay(*args))
+    modes: dict[str, Callable[..., Coroutine[Any, Any, None]]] = {
+        "consumer": consumer,
+        "relay": relay,
+        "writer": writer,
+    }
+    asyncio.run(modes[mode](*args))
     sys.exit(3)  # reaching here means the crash point was never hit

@@ -317,6 +317,7 @@ async def test_consumer_reports_lag_and_outcomes_as_metrics(
 
 
 async def run_crashing(*args: str) -> tuple[int | None, str]:
+    """Exit code and stdout of a crashing_process run (its stderr joins stdout only on failure)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -325,10 +326,12 @@ async def run_crashing(*args: str) -> tuple[int | None, str]:
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+        stderr=asyncio.subprocess.PIPE,
     )
     async with asyncio.timeout(DEADLINE_S):
-        output, _ = await process.communicate()
+        output, errors = await process.communicate()
+    if process.returncode != -9:
+        return process.returncode, (output + errors).decode()
     return process.returncode, output.decode()
 
 
@@ -396,3 +399,22 @@ async def test_batched_consumer_with_duplicates_applies_each_event_once(
     assert outcomes.count(consuming.Outcome.PROCESSED) == 40
     assert outcomes.count(consuming.Outcome.DUPLICATE) == 10
     assert await support.effect_counts(loyalty_db) == {f"b{i}": 1 for i in range(40)}
+
+
+async def test_writer_killed_after_commit_before_publish_still_yields_one_effect(
+    kafka: testing.Kafka,
+    stream: Stream,
+    ordering_db: AsyncEngine,
+    loyalty_db: AsyncEngine,
+    publisher: kafka_mod.KafkaPublisher,
+) -> None:
+    dsn = ordering_db.url.render_as_string(hide_password=False)
+    code, output = await run_crashing("writer", dsn, stream.main, "w-1")
+    assert code == -9, output
+    assert output.strip() == "committed"
+    assert await outbox.Relay(ordering_db, publisher).publish_pending() == 1  # after "restart"
+
+    processor = support.processor(loyalty_db, publisher, support.Switch())
+    outcomes = await consume_until(kafka.bootstrap, processor, [stream.main], lambda o: len(o) >= 1)
+    assert outcomes == [consuming.Outcome.PROCESSED]
+    assert await support.effect_counts(loyalty_db) == {"w-1": 1}
