@@ -40,6 +40,9 @@ def url_of(url: str) -> URL:
     if backend == "postgresql":
         return parsed.set(drivername="postgresql+asyncpg")
     if backend == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            # Every pooled connection would see its own empty database.
+            raise ValueError("database_url: SQLite needs a file path (sqlite:///path/to/file.db)")
         return parsed.set(drivername="sqlite+aiosqlite")
     raise ValueError(f"database_url: unsupported backend {backend!r} (postgresql or sqlite)")
 

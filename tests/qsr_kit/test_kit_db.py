@@ -70,9 +70,17 @@ def test_url_of_picks_the_async_driver() -> None:
     assert db.url_of("sqlite:///x.db").drivername == "sqlite+aiosqlite"
 
 
-def test_url_of_rejects_other_backends() -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("mysql://u@h/d", id="mysql"),
+        pytest.param("sqlite://", id="sqlite-memory-implicit"),
+        pytest.param("sqlite:///:memory:", id="sqlite-memory"),
+    ],
+)
+def test_url_of_rejects_what_cannot_hold_service_state(url: str) -> None:
     with pytest.raises(ValueError, match="database_url"):
-        db.url_of("mysql://u@h/d")
+        db.url_of(url)
 
 
 def inbox_row(event_id: str) -> dict[str, object]:
