@@ -418,3 +418,16 @@ async def test_writer_killed_after_commit_before_publish_still_yields_one_effect
     outcomes = await consume_until(kafka.bootstrap, processor, [stream.main], lambda o: len(o) >= 1)
     assert outcomes == [consuming.Outcome.PROCESSED]
     assert await support.effect_counts(loyalty_db) == {"w-1": 1}
+
+
+async def test_replay_covers_every_partition_and_honours_the_limit(
+    kafka: testing.Kafka, stream: Stream, publisher: kafka_mod.KafkaPublisher
+) -> None:
+    envs = [support.order_event(f"d{i}", store=f"store-{i}", seq=i) for i in range(9)]
+    await publisher.publish([publish_raw(env, stream.dlq) for env in envs])
+    first = await kafka_mod.replay(bootstrap=kafka.bootstrap, dlq=stream.dlq, limit=4)
+    rest = await kafka_mod.replay(bootstrap=kafka.bootstrap, dlq=stream.dlq)
+    moved = await read_topic(kafka.bootstrap, stream.main, 9)
+    assert (first, rest) == (4, 5)
+    assert len({r.partition for r in moved}) > 1
+    assert sorted(events.from_bytes(r.value).id for r in moved) == sorted(e.id for e in envs)
