@@ -83,9 +83,10 @@ def create_app(
                 publisher=events_out or bus.InProcessBus(),
             )
             order_topics = [_orders_topic(config, name) for name in hub.config.programs]
+            subscriber = _ignore_outcome(processor.process)
             if isinstance(publisher, bus.InProcessBus):
                 for topic in order_topics:
-                    publisher.subscribe(topic, _ignore_outcome(processor.process))
+                    publisher.subscribe(topic, subscriber)
             spawn = _spawner(tasks)
             spawn(hub.runner.run_resumer(stop, every=config.resume_every_seconds))
             spawn(_pos_worker(hub, relay, stop))
@@ -107,8 +108,16 @@ def create_app(
             try:
                 yield
             finally:
+                # Let the workers finish their current transaction; cancel only what still hangs
+                # on a spoke after the grace period (its saga lease lapses; another runner resumes).
+                if isinstance(publisher, bus.InProcessBus):
+                    for topic in order_topics:
+                        publisher.subscribers[topic].remove(subscriber)
                 stop.set()
-                for task in tasks:
+                hub.pos_wakeup.set()
+                hub.runner.kick()
+                _, hanging = await asyncio.wait(tasks, timeout=config.spoke_timeout_seconds + 1)
+                for task in hanging:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 await _dispose(engine)

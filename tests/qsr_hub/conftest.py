@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 
 from qsr_hub.simulators import cardsim, cms, paytronix
 from qsr_hub.simulators.serving import Server
+from tests.qsr_hub.platform import Platform, external_loyalty_config, running
 from tests.qsr_hub.sims import FakeClock, Simulator
 
 
@@ -45,3 +47,27 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+async def platform(
+    tmp_path: Path,
+    cms_sim: Simulator,
+    card_processor: Simulator,
+    paytronix_sim: Simulator,
+    http: httpx.AsyncClient,
+) -> AsyncIterator[Platform]:
+    for sim in (card_processor, paytronix_sim, cms_sim):
+        await sim.clear(http)
+    config = external_loyalty_config(tmp_path, loyalty_url=paytronix_sim.url)
+    async with running(
+        config=config,
+        ordering_db=f"sqlite:///{tmp_path / 'ordering.db'}",
+        hub_db=f"sqlite:///{tmp_path / 'hub.db'}",
+        cms_url=cms_sim.url,
+        cards=card_processor,
+        loyalty=paytronix_sim,
+    ) as running_platform:
+        yield running_platform
+    for sim in (card_processor, paytronix_sim, cms_sim):
+        await sim.clear(http)

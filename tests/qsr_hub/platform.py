@@ -62,6 +62,7 @@ class Platform:
     events: bus.InProcessBus
     cards: Simulator
     loyalty: Simulator
+    hub_app: Callable[[], FastAPI] = dataclasses.field(default=lambda: FastAPI())
 
     def token(
         self, *, member_id: str | None = None, scopes: str = "checkout loyalty:read orders:read"
@@ -154,6 +155,7 @@ async def running(
     loyalty: Simulator,
     clock: Clock | None = None,
     issuer: auth.LocalIssuer | None = None,
+    start_hub: bool = True,
     **hub_settings: Any,
 ) -> AsyncIterator[Platform]:
     clock = clock or RunningClock()
@@ -198,24 +200,52 @@ async def running(
     }
     async with ordering.router.lifespan_context(ordering):
         mounts: dict[str, httpx.AsyncBaseTransport] = {ORDERING: httpx.ASGITransport(app=ordering)}
-        hub = hub_main.create_app(
-            HubSettings(**settings),
-            verifier=verifier,
-            service_token=service_token,
-            publisher=events,
-            clock=clock,
-            mounts=mounts,
-        )
-        async with (
-            hub.router.lifespan_context(hub),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=hub), base_url="http://hub"
-            ) as client,
-            httpx.AsyncClient(transport=mounts[ORDERING], base_url=ORDERING) as ordering_client,
-        ):
-            yield Platform(
-                hub, ordering, client, ordering_client, issuer, clock, events, cards, loyalty
+
+        def hub_app() -> FastAPI:
+            return hub_main.create_app(
+                HubSettings(**settings),
+                verifier=verifier,
+                service_token=service_token,
+                publisher=events,
+                clock=clock,
+                mounts=mounts,
             )
+
+        async with httpx.AsyncClient(
+            transport=mounts[ORDERING], base_url=ORDERING
+        ) as ordering_client:
+            platform = Platform(
+                hub_app(),
+                ordering,
+                _NO_CLIENT,
+                ordering_client,
+                issuer,
+                clock,
+                events,
+                cards,
+                loyalty,
+            )
+            platform.hub_app = hub_app
+            if not start_hub:
+                yield platform
+                return
+            async with serving_hub(platform):
+                yield platform
+
+
+_NO_CLIENT = httpx.AsyncClient(base_url="http://hub.stopped")
+
+
+@contextlib.asynccontextmanager
+async def serving_hub(platform: Platform) -> AsyncIterator[Platform]:
+    """Starts a hub process (a fresh app on the same database) and points the platform at it."""
+    hub = platform.hub_app()
+    async with (
+        hub.router.lifespan_context(hub),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=hub), base_url="http://hub") as client,
+    ):
+        platform.hub, platform.client = hub, client
+        yield platform
 
 
 async def eventually(
@@ -236,3 +266,10 @@ async def eventually(
 
 def sale_time(clock: Clock) -> datetime:
     return clock.now
+
+
+def member(platform: Platform, points: int = 1000) -> str:
+    """A new guest with `points` at the external loyalty provider."""
+    m = f"m-{uuid.uuid4().hex[:10]}"
+    platform.loyalty.sim.points[m] = points
+    return m

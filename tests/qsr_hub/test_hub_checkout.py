@@ -2,45 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import httpx
-import pytest
 
-from tests.qsr_hub.platform import Platform, eventually, external_loyalty_config, running
-from tests.qsr_hub.sims import Simulator
-
-
-@pytest.fixture
-async def platform(
-    tmp_path: Path,
-    cms_sim: Simulator,
-    card_processor: Simulator,
-    paytronix_sim: Simulator,
-    http: httpx.AsyncClient,
-) -> AsyncIterator[Platform]:
-    for sim in (card_processor, paytronix_sim, cms_sim):
-        await sim.clear(http)
-    config = external_loyalty_config(tmp_path, loyalty_url=paytronix_sim.url)
-    async with running(
-        config=config,
-        ordering_db=f"sqlite:///{tmp_path / 'ordering.db'}",
-        hub_db=f"sqlite:///{tmp_path / 'hub.db'}",
-        cms_url=cms_sim.url,
-        cards=card_processor,
-        loyalty=paytronix_sim,
-    ) as running_platform:
-        yield running_platform
-    for sim in (card_processor, paytronix_sim, cms_sim):
-        await sim.clear(http)
-
-
-def member(platform: Platform, points: int = 1000) -> str:
-    m = f"m-{uuid.uuid4().hex[:10]}"
-    platform.loyalty.sim.points[m] = points
-    return m
+from tests.qsr_hub.platform import Platform, eventually, member
 
 
 async def test_checkout_places_the_order_and_completion_captures_the_payment(
