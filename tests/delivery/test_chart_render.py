@@ -104,7 +104,6 @@ def test_service_has_deployment_service_hpa_and_pdb(
 
 
 def test_operator_role_covers_only_the_managed_kinds(manifests: list[Manifest]) -> None:
-    assert of_kind(manifests, "ClusterRole") == []
     (role,) = of_kind(manifests, "Role")
     granted = {
         (group, resource): set(rule["verbs"])
@@ -124,6 +123,27 @@ def test_operator_role_covers_only_the_managed_kinds(manifests: list[Manifest]) 
     assert granted[("", "secrets")] == {"get", "list", "watch"}
     assert granted[("", "events")] == {"create", "patch"}
     assert all("*" not in verbs for verbs in granted.values())
+
+
+def test_cluster_access_is_read_only_discovery_for_kopf(manifests: list[Manifest]) -> None:
+    (cluster_role,) = of_kind(manifests, "ClusterRole")
+    granted = {
+        (group, resource): set(rule["verbs"])
+        for rule in cluster_role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+    }
+    read = {"get", "list", "watch"}
+    assert granted == {
+        ("apiextensions.k8s.io", "customresourcedefinitions"): read,
+        ("", "namespaces"): read,
+    }
+
+
+def test_no_cluster_access_when_kopf_scanning_is_off() -> None:
+    rendered = render("--set", "operator.kopfScanning=false")
+    assert of_kind(rendered, "ClusterRole") == []
+    assert of_kind(rendered, "ClusterRoleBinding") == []
 
 
 def test_operator_roles_follow_the_watched_namespaces() -> None:
