@@ -60,7 +60,10 @@ def create_app(
         limiter = None
         if config.redis_url is not None:
             limiter = ratelimit.Limiter.from_url(
-                config.redis_url, prefix=config.redis_prefix, clock=clock
+                config.redis_url,
+                prefix=config.redis_prefix,
+                clock=clock,
+                timeout_seconds=config.redis_timeout_seconds,
             )
         async with httpx.AsyncClient(timeout=5.0, follow_redirects=False) as client:
             identity = Identity(

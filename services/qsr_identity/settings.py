@@ -37,6 +37,8 @@ class IdentitySettings(BaseSettings):
     database_url: str = "sqlite:///./qsr-identity.db"
     redis_url: str | None = None  # None (embedded mode): no rate limits
     redis_prefix: str = "qsr:rl"
+    # A slow Redis must not make requests slow: past this, each policy's fail mode decides.
+    redis_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
     access_token_seconds: int = Field(default=600, ge=60, le=3600)
     refresh_token_seconds: int = Field(default=14 * 86400, ge=60)
     refresh_family_seconds: int = Field(default=90 * 86400, ge=60)

@@ -45,8 +45,9 @@ async def started(settings: IdentitySettings, clock: Clock) -> AsyncIterator[Fas
 
 @pytest.fixture
 async def limited(redis, tmp_path: Path, clock: Clock) -> AsyncIterator[FastAPI]:
+    # A generous timeout: this box is shared, and a slow answer would look like an outage here.
     settings = identity_settings(
-        tmp_path, redis_url=redis.url, redis_prefix=f"t:{uuid.uuid4().hex}"
+        tmp_path, redis_url=redis.url, redis_prefix=f"t:{uuid.uuid4().hex}", redis_timeout_seconds=5
     )
     async for app in started(settings, clock):
         yield app

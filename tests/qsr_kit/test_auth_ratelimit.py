@@ -33,7 +33,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def limiter(redis, clock: Clock) -> AsyncIterator[ratelimit.Limiter]:
-    limiter = ratelimit.Limiter.from_url(redis.url, prefix=f"t:{uuid.uuid4().hex}", clock=clock)
+    limiter = ratelimit.Limiter.from_url(
+        redis.url, prefix=f"t:{uuid.uuid4().hex}", clock=clock, timeout_seconds=5
+    )
     try:
         yield limiter
     finally:
