@@ -84,10 +84,9 @@ async def standing_of(
     session: AsyncSession, program: Program, member_id: str, *, now: dt.datetime
 ) -> tiers.Standing:
     tiering = program.spec.tiering
-    window = await repository.window_lots(
-        session, member_id, now - dt.timedelta(days=tiering.window_days)
-    )
-    return tiers.standing_for(tiers.qualifying_points(window, tiering=tiering, now=now), tiering)
+    since = now - dt.timedelta(days=tiering.window_days)
+    qualifying = await repository.qualifying_sum(session, member_id, since=since, until=now)
+    return tiers.standing_for(qualifying, tiering)
 
 
 def tier_named(program: Program, name: str | None) -> specs.Tier | None:

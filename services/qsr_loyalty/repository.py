@@ -157,15 +157,20 @@ async def earned_on(session: AsyncSession, member_id: str, day: dt.date) -> int:
     return int(total or 0)
 
 
-async def window_lots(session: AsyncSession, member_id: str, since: dt.datetime) -> list[lots.Lot]:
-    rows = await session.execute(
-        sa.select(t.lots).where(
+async def qualifying_sum(
+    session: AsyncSession, member_id: str, *, since: dt.datetime, until: dt.datetime
+) -> int:
+    """tiers.qualifying_points in SQL: accrued points net of reversals earned in (since, until]."""
+    net = t.lots.c.points - t.lots.c.reversed
+    total = await session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(sa.case((net > 0, net), else_=0)), 0)).where(
             (t.lots.c.member_id == member_id)
             & (t.lots.c.source == lots.LotSource.ACCRUAL)
             & (t.lots.c.earned_at > since)
+            & (t.lots.c.earned_at <= until)
         )
     )
-    return [_lot(r) for r in rows]
+    return int(total or 0)
 
 
 async def totals_by_kind(session: AsyncSession, member_id: str) -> dict[str, int]:

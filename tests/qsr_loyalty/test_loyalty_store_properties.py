@@ -18,8 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qsr_kit import db
 from qsr_kit.domain import payloads, specs
-from qsr_loyalty import accounts, accruing, consumers, main, program, redemptions, tables
-from qsr_loyalty.domain import errors
+from qsr_loyalty import (
+    accounts,
+    accruing,
+    consumers,
+    main,
+    program,
+    redemptions,
+    repository,
+    tables,
+)
+from qsr_loyalty.domain import errors, tiers
 from tests.qsr_loyalty import support
 from tests.qsr_loyalty.conftest import EXAMPLES
 
@@ -113,6 +122,11 @@ async def facts_of(
         "debt": await one("SELECT debt FROM loyalty_members"),
         "accruals_per_order": await session.scalar(PER_ORDER),
         "view": await accounts.view_of(session, served, "m", now=now),
+        "qualifying_pure": tiers.qualifying_points(
+            [repository._lot(r) for r in await session.execute(sa.select(tables.lots))],
+            tiering=served.spec.tiering,
+            now=now,
+        ),
     }
 
 
@@ -160,3 +174,4 @@ def test_database_ledger_keeps_its_invariants(
     assert facts["debt"] == 0 or negative_allowed
     assert facts["accruals_per_order"] == 1
     assert facts["view"].balance.available >= 0
+    assert facts["view"].standing.qualifying == facts["qualifying_pure"]
