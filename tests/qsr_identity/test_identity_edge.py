@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import httpx
+
+from qsr_identity.main import create_app
 from qsr_identity.settings import IdentitySettings
-from tests.qsr_identity.conftest import PASSWORD, Flows
+from tests.qsr_identity.conftest import ISSUER, PASSWORD, Clock, Flows, identity_settings, running
 
 
 async def test_every_answer_has_security_headers(flows: Flows) -> None:
@@ -54,3 +58,19 @@ async def test_malformed_json_is_a_problem_without_internals(flows: Flows) -> No
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert "Traceback" not in response.text
+
+
+async def test_cors_allows_only_configured_origins(tmp_path: Path, clock: Clock) -> None:
+    settings = identity_settings(tmp_path, cors_origins=("https://app.brand.example",))
+    async with running(create_app(settings, clock=clock)) as app:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as http:
+            allowed, other = [
+                await http.options(
+                    "/oauth2/token",
+                    headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+                )
+                for origin in ("https://app.brand.example", "https://evil.example")
+            ]
+    assert allowed.headers["access-control-allow-origin"] == "https://app.brand.example"
+    assert "access-control-allow-origin" not in other.headers
