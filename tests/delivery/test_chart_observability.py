@@ -16,8 +16,12 @@ from tests.delivery.chart import CHART, ROOT
 DASHBOARDS = sorted((CHART / "files" / "dashboards").glob("*.json"))
 RULES_FILE = CHART / "files" / "alerts" / "qsr-platform.rules.yaml"
 DECLARATION = re.compile(
-    r"\b(Counter|Gauge|Histogram|Summary)\(\s*\"([a-zA-Z_:][a-zA-Z0-9_:]*)\"", re.S
+    r"\b(Counter|Gauge|Histogram|Summary)\(\s*\"([a-zA-Z_:][a-zA-Z0-9_:]*)\""
+    r"(?:,\s*\"[^\"]*\"\s*)?(?:,\s*(\[[^\]]*\]|\([^)]*\)|[A-Za-z_]\w*))?",
+    re.S,
 )
+# Labels Prometheus adds from the ServiceMonitor's targets, and the histogram bucket bound.
+TARGET_LABELS = {"namespace", "service", "pod", "job", "instance", "endpoint", "container"}
 PROMQL_WORDS = {
     # functions
     "abs", "avg_over_time", "ceil", "changes", "clamp_max", "clamp_min", "count_over_time", "delta",
@@ -32,20 +36,55 @@ PROMQL_WORDS = {
 DURATION = re.compile(r"^[0-9]+(ms|s|m|h|d|w|y)$")
 
 
-def exposed_metric_names() -> set[str]:
-    """Series names the code exposes: prometheus-client adds _total, _bucket, _sum, _count."""
-    names: set[str] = set()
+def declared_metrics() -> dict[str, set[str]]:
+    """Exposed series name -> label names, from the code's collector declarations
+    (prometheus-client adds _total to counters and _bucket/_sum/_count to histograms)."""
+    found: dict[str, set[str]] = {}
     for path in [*ROOT.glob("operator/**/*.py"), *ROOT.glob("services/**/*.py")]:
-        for kind, name in DECLARATION.findall(path.read_text()):
+        text = path.read_text()
+        for kind, name, labels in DECLARATION.findall(text):
+            if re.fullmatch(r"[A-Za-z_]\w*", labels or "") and labels != "registry":
+                assigned = re.search(rf"^\s*{labels}\s*=\s*(\([^)]*\)|\[[^\]]*\])", text, re.M)
+                labels = assigned.group(1) if assigned else ""
+            names = set(re.findall(r'"(\w+)"', labels or ""))
             if kind == "Counter":
-                names.add(name.removesuffix("_total") + "_total")
+                found[name.removesuffix("_total") + "_total"] = names
             elif kind == "Gauge":
-                names.add(name)
+                found[name] = names
             else:
-                names.update({name, f"{name}_sum", f"{name}_count"})
+                found.update({name: names, f"{name}_sum": names, f"{name}_count": names})
                 if kind == "Histogram":
-                    names.add(f"{name}_bucket")
-    return names
+                    found[f"{name}_bucket"] = names | {"le"}
+    return found
+
+
+def exposed_metric_names() -> set[str]:
+    return set(declared_metrics())
+
+
+def labels_in(expr: str) -> set[str]:
+    """Label names an expression matches on or groups by."""
+    text = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
+    matchers = {
+        m
+        for body in re.findall(r"\{([^}]*)\}", text)
+        for m in re.findall(r"(\w+)\s*(?:=~|!~|!=|=)", body)
+    }
+    grouped = {
+        label.strip()
+        for clause in re.findall(r"\b(?:by|without|on|ignoring)\s*\(([^)]*)\)", text)
+        for label in clause.split(",")
+        if label.strip()
+    }
+    return matchers | grouped
+
+
+def unknown_labels(expr: str) -> set[str]:
+    declared = declared_metrics()
+    known = set(TARGET_LABELS)
+    for name in metrics_in(expr):
+        known |= declared.get(name, set())
+    return labels_in(expr) - known
 
 
 def metrics_in(expr: str) -> set[str]:
@@ -132,6 +171,28 @@ def test_promised_alerts_ship() -> None:
         "QsrOperatorReconcileErrors",
     }  # fmt: skip
     assert promised <= alerts
+
+
+@pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.stem)
+def test_dashboard_queries_use_only_labels_the_metrics_carry(path: Path) -> None:
+    exprs = dashboard_exprs(json.loads(path.read_text()))
+    assert {label for expr in exprs for label in unknown_labels(expr)} == set()
+
+
+def test_alert_expressions_use_only_labels_the_metrics_carry() -> None:
+    assert {label for rule in rules() for label in unknown_labels(rule["expr"])} == set()
+
+
+def test_declared_labels_are_read_from_the_code() -> None:
+    declared = declared_metrics()
+    assert declared["http_requests_total"] == {"method", "route", "status"}
+    assert declared["qsr_consumer_lag"] == {"group", "topic", "partition"}
+    assert "le" in declared["controller_runtime_reconcile_time_seconds_bucket"]
+
+
+def test_label_extraction_sees_matchers_and_grouping() -> None:
+    expr = 'sum by (a, b) (rate(x{c="1", d=~"2"}[5m])) / on (e) y'
+    assert labels_in(expr) == {"a", "b", "c", "d", "e"}
 
 
 def test_metric_extraction_sees_through_promql_syntax() -> None:
