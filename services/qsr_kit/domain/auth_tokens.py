@@ -81,12 +81,23 @@ def unverified_header(token: str) -> dict[str, Any]:
     if len(parts) != 3:
         raise TokenRejected("token is not a compact JWS")
     try:
-        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+        header = json.loads(_canonical_b64url(parts[0]))
+        for part in parts[1:]:
+            _canonical_b64url(part)
     except (ValueError, binascii.Error) as error:
-        raise TokenRejected("token header is not base64url JSON") from error
+        raise TokenRejected("token is not canonical base64url JSON") from error
     if not isinstance(header, dict):
         raise TokenRejected("token header is not a JSON object")
     return header
+
+
+def _canonical_b64url(part: str) -> bytes:
+    """Unpadded base64url whose unused trailing bits are zero (RFC 7515 §2), so a token has exactly
+    one spelling: otherwise flipping those bits gives a different string with the same signature."""
+    decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    if base64.urlsafe_b64encode(decoded).rstrip(b"=").decode("ascii") != part:
+        raise ValueError("non-canonical base64url")
+    return decoded
 
 
 def verified_token(
