@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from qsr_kit import db
 
+MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
 metadata = sa.MetaData()
 
 accounts = sa.Table(
@@ -122,8 +124,8 @@ class Repository:
         return cls(db.engine_from_url(url))
 
     async def create_schema(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        """Alembic upgrade of the kit's and identity's branches (safe from every replica)."""
+        await db.migrate(self.engine, version_locations=[MIGRATIONS], target_metadata=[metadata])
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
