@@ -35,6 +35,12 @@ def serve(
         raise typer.BadParameter(f"{service.value!r} is not built yet", param_hint="SERVICE")
     import uvicorn
 
+    from qsr_kit import telemetry
+
+    # OTEL_* and QSR_LOG_FORMAT come from the environment (the chart sets them).
+    telemetry.configure_logging()
+    provider = telemetry.configure_tracing(f"qsr-{service.value}")
     module, factory = target.split(":")
     app = getattr(importlib.import_module(module), factory)()
+    telemetry.instrument_app(app, provider)
     uvicorn.run(app, host=host, port=port, log_config=None)

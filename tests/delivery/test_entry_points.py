@@ -94,6 +94,7 @@ def test_every_served_service_name_is_one_qsr_serve_accepts() -> None:
     served = {c[2] for c in chart_commands() + operator_commands() if c[:2] == ["qsr", "serve"]}
     assert served == {"identity", "ordering", "hub", "loyalty"}
     assert served <= {service.value for service in serve.Service}
+    assert served <= {service.value for service in serve.APPS}
     for service, target in serve.APPS.items():
         assert resolves(target), service
 
