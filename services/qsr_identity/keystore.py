@@ -1,7 +1,7 @@
 """Signing keys of the identity service: persisted, scheduled by `domain.keys`, served as a JWKS.
 
-Private JWKs are stored in the identity database; in production that database is encrypted at rest
-and reachable only by this service (see docs/security.md).
+Private JWKs are stored in the identity database, sealed with AES-256-GCM when a key-encryption
+key is configured (`sealing`), and that database is reachable only by this service.
 """
 
 from __future__ import annotations
@@ -10,14 +10,21 @@ from typing import Any
 
 from qsr_identity.domain import keys
 from qsr_identity.repository import Repository
+from qsr_identity.sealing import Sealer
 from qsr_kit.domain import auth_tokens
 
 
 class Keystore:
     def __init__(
-        self, repository: Repository, *, publish_ahead_seconds: float, grace_seconds: float
+        self,
+        repository: Repository,
+        *,
+        publish_ahead_seconds: float,
+        grace_seconds: float,
+        sealer: Sealer | None = None,
     ) -> None:
         self._repository = repository
+        self._sealer = sealer or Sealer(None)
         self._publish_ahead = publish_ahead_seconds
         self._grace = grace_seconds
         self._cache: dict[str, auth_tokens.SigningKey] = {}
@@ -28,7 +35,10 @@ class Keystore:
             if not await Repository.signing_key_rows(conn):
                 key = auth_tokens.SigningKey.generate()
                 await Repository.add_signing_key(
-                    conn, kid=key.kid, private_jwk=key.private_jwk(), activates_at=now
+                    conn,
+                    kid=key.kid,
+                    private_jwk=self._sealer.seal(key.private_jwk(), kid=key.kid),
+                    activates_at=now,
                 )
 
     async def rotate(self, *, now: float) -> str:
@@ -43,7 +53,7 @@ class Keystore:
             await Repository.add_signing_key(
                 conn,
                 kid=new.kid,
-                private_jwk=new.private_jwk(),
+                private_jwk=self._sealer.seal(new.private_jwk(), kid=new.kid),
                 activates_at=schedule[-1].activates_at,
             )
         return new.kid
@@ -64,7 +74,8 @@ class Keystore:
 
     def _key(self, row: Any) -> auth_tokens.SigningKey:
         if row.kid not in self._cache:
-            self._cache[row.kid] = auth_tokens.SigningKey.from_jwk(row.private_jwk)
+            jwk = self._sealer.unseal(row.private_jwk, kid=row.kid)
+            self._cache[row.kid] = auth_tokens.SigningKey.from_jwk(jwk)
         return self._cache[row.kid]
 
 

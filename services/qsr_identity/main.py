@@ -12,13 +12,14 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 
-from qsr_identity import api_accounts, api_oauth, edge, seeding, signing_in
+from qsr_identity import api_accounts, api_oauth, edge, sealing, seeding, signing_in
 from qsr_identity.deps import Identity
 from qsr_identity.domain import accounts, oauth
 from qsr_identity.domain.passwords import Argon2Params, Passwords
 from qsr_identity.federation import Federation, FederationUnavailable
 from qsr_identity.keystore import Keystore
 from qsr_identity.repository import Client, Repository
+from qsr_identity.sealing import Sealer
 from qsr_identity.settings import IdentitySettings
 from qsr_kit import auth, http, ratelimit
 from qsr_kit.domain import auth_tokens
@@ -48,15 +49,6 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         repository = Repository.connect(config.database_url)
-        await repository.create_schema()
-        grace = config.access_token_seconds + config.clock_skew_seconds
-        keystore = Keystore(
-            repository, publish_ahead_seconds=config.key_publish_ahead_seconds, grace_seconds=grace
-        )
-        await keystore.ensure_key(now=clock())
-        params = Argon2Params(
-            config.argon2_time_cost, config.argon2_memory_kib, config.argon2_parallelism
-        )
         limiter = None
         if config.redis_url is not None:
             limiter = ratelimit.Limiter.from_url(
@@ -65,29 +57,16 @@ def create_app(
                 clock=clock,
                 timeout_seconds=config.redis_timeout_seconds,
             )
-        async with httpx.AsyncClient(timeout=5.0, follow_redirects=False) as client:
-            identity = Identity(
-                settings=config,
-                repository=repository,
-                keystore=keystore,
-                passwords=Passwords(params),
-                federation=Federation(config.federation, client=client, clock=clock),
-                clock=clock,
-            )
-            await seed_clients(identity)
-            if config.seed_demo:
-                await seeding.seed_demo(
-                    identity, member_id=config.demo_member_id, store_ids=config.demo_store_ids
-                )
-            app.state.identity = identity
-            app.state.qsr_limiter = limiter
-            http.add_readiness_check(app, "db", repository.ping)
-            try:
+        try:  # closed however startup or shutdown ends
+            async with httpx.AsyncClient(timeout=5.0, follow_redirects=False) as client:
+                app.state.identity = await _started(config, repository, client, clock)
+                app.state.qsr_limiter = limiter
+                http.add_readiness_check(app, "db", repository.ping)
                 yield
-            finally:
-                if limiter is not None:
-                    await limiter.close()
-                await repository.close()
+        finally:
+            if limiter is not None:
+                await limiter.close()
+            await repository.close()
 
     docs: dict[str, Any] = {} if config.expose_docs else {"docs_url": None, "redoc_url": None}
     app = http.service_app(
@@ -120,6 +99,42 @@ def create_app(
         )
     app.add_middleware(edge.SecurityHeaders)
     return app
+
+
+async def _started(
+    config: IdentitySettings,
+    repository: Repository,
+    client: httpx.AsyncClient,
+    clock: Callable[[], float],
+) -> Identity:
+    """Schema, keys (a wrong key-encryption key fails here), clients and demo data."""
+    await repository.create_schema()
+    kek = config.key_encryption_key
+    keystore = Keystore(
+        repository,
+        publish_ahead_seconds=config.key_publish_ahead_seconds,
+        grace_seconds=config.access_token_seconds + config.clock_skew_seconds,
+        sealer=Sealer(sealing.decoded_kek(kek.get_secret_value()) if kek else None),
+    )
+    await keystore.ensure_key(now=clock())
+    await keystore.jwks(now=clock())
+    params = Argon2Params(
+        config.argon2_time_cost, config.argon2_memory_kib, config.argon2_parallelism
+    )
+    identity = Identity(
+        settings=config,
+        repository=repository,
+        keystore=keystore,
+        passwords=Passwords(params),
+        federation=Federation(config.federation, client=client, clock=clock),
+        clock=clock,
+    )
+    await seed_clients(identity)
+    if config.seed_demo:
+        await seeding.seed_demo(
+            identity, member_id=config.demo_member_id, store_ids=config.demo_store_ids
+        )
+    return identity
 
 
 async def seed_clients(identity: Identity) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from qsr_identity import sealing
+
 
 class ExternalIssuer(BaseModel):
     """A brand's existing OIDC provider whose ID tokens may be exchanged for ours (federation)."""
@@ -46,6 +48,8 @@ class IdentitySettings(BaseSettings):
     # >= the verifiers' JWKS cache TTL, so every verifier knows a key before it signs anything.
     key_publish_ahead_seconds: int = Field(default=300, ge=0)
     clock_skew_seconds: int = 30
+    # base64url of 32 random bytes; seals private signing keys at rest (sealing.py). Unset: plain.
+    key_encryption_key: SecretStr | None = None
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=19_456, ge=8)
     argon2_parallelism: int = Field(default=1, ge=1)
@@ -58,6 +62,12 @@ class IdentitySettings(BaseSettings):
     seed_demo: bool = False
     demo_member_id: str | None = None
     demo_store_ids: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _kek_is_32_bytes(self) -> IdentitySettings:
+        if self.key_encryption_key is not None:
+            sealing.decoded_kek(self.key_encryption_key.get_secret_value())
+        return self
 
     @model_validator(mode="after")
     def _demo_only_on_sqlite(self) -> IdentitySettings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import secrets
 from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
@@ -36,7 +37,10 @@ async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
     task = asyncio.create_task(app(scope, inbox.get, outbox.put))
     await inbox.put({"type": "lifespan.startup"})
     started = await outbox.get()
-    assert started["type"] == "lifespan.startup.complete", started
+    if started["type"] != "lifespan.startup.complete":
+        with contextlib.suppress(Exception):
+            await task  # the app re-raises its startup error; it is reported below
+        raise AssertionError(started)
     try:
         yield app
     finally:
