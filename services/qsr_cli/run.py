@@ -119,4 +119,13 @@ def _identity(examples: Path, data: Path, *, host: str, port: int) -> Any:
 
 
 async def _serve_all(servers: list[Any]) -> None:
-    await asyncio.gather(*(server.serve() for server in servers))
+    """Start the services one after the other: Alembic keeps its migration context in module
+    globals, so two lifespans migrating at once in one process break each other."""
+    tasks: list[asyncio.Task[None]] = []
+    for server in servers:
+        tasks.append(asyncio.create_task(server.serve()))
+        for _ in range(1200):  # 60 s at most for one service to start
+            if server.started or tasks[-1].done():
+                break
+            await asyncio.sleep(0.05)
+    await asyncio.gather(*tasks)
