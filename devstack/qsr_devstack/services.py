@@ -106,7 +106,7 @@ def start_kafka(root: Path, *, die_with_parent: bool) -> tuple[Started, str]:
         "kafka", [*java, "kafka.Kafka", str(props)], log=log, die_with_parent=die_with_parent
     )
     bootstrap = f"127.0.0.1:{broker}"
-    processes.wait_healthy(proc, lambda: _kafka_ready(bootstrap), timeout=120)
+    processes.wait_healthy(proc, lambda: _kafka_ready(bootstrap), timeout=180)
     return proc, bootstrap
 
 

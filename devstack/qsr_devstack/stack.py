@@ -38,6 +38,11 @@ EXECUTABLES: dict[str, frozenset[str]] = {
     "redis": frozenset({"redis-server", "redis-check-rdb"}),
 }
 STATE_FILE = "stack.json"
+PORT_RACE_ATTEMPTS = 3
+
+
+def _lost_port_race(message: str) -> bool:
+    return "address already in use" in message.lower()
 
 
 @dataclass
@@ -70,17 +75,30 @@ class Stack:
         return all(name in self.procs for name in GROUPS[group])
 
     def start(self, group: Group) -> None:
-        """Start a group unless it runs already; on failure stop what it started and re-raise."""
+        """Start a group unless it runs already; on failure stop what it started and re-raise.
+
+        Ports are picked free and then bound by the child, so another stack on the machine can take
+        one in between: only that failure ("address already in use") starts the group again.
+        """
         if self.has(group):
             return
-        try:
-            self._start(group)
-        except BaseException:
-            for name in reversed(GROUPS[group]):
-                self._stop_one(name)
-            raise
-        finally:
-            self.save()
+        for attempt in range(1, PORT_RACE_ATTEMPTS + 1):
+            try:
+                self._start(group)
+                return
+            except processes.StartError as exc:
+                self._stop_group(group)
+                if attempt == PORT_RACE_ATTEMPTS or not _lost_port_race(str(exc)):
+                    raise
+            except BaseException:
+                self._stop_group(group)
+                raise
+            finally:
+                self.save()
+
+    def _stop_group(self, group: Group) -> None:
+        for name in reversed(GROUPS[group]):
+            self._stop_one(name)
 
     def _start(self, group: Group) -> None:
         root, dwp = self.root, self.die_with_parent

@@ -99,3 +99,31 @@ def test_children_die_when_the_test_process_is_killed(tmp_path: Path) -> None:
         assert wait_dead(pid), "redis outlived the process that started it"
     finally:
         subprocess.run(["rm", "-rf", root], check=False)
+
+
+@pytest.mark.redis
+def test_a_port_taken_between_pick_and_bind_is_picked_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socket
+
+    from qsr_devstack.stack import Stack
+
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    held.listen()
+    taken = held.getsockname()[1]
+    real_free_port = processes.free_port
+    handed = iter([taken])
+    # The first pick returns a port another process already holds: the race, made certain.
+    monkeypatch.setattr(processes, "free_port", lambda: next(handed, None) or real_free_port())
+    stack = Stack.create(die_with_parent=True)
+    try:
+        stack.start("redis")
+        url = stack.endpoints["redis"]
+        log = (stack.root / "redis.log").read_text()
+    finally:
+        stack.stop()
+        held.close()
+    assert "Address already in use" in log
+    assert not url.endswith(f":{taken}/0")
