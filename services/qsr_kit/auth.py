@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Protocol
 
 import httpx
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from qsr_kit.domain import auth_principal, auth_tokens
@@ -31,13 +31,12 @@ from qsr_kit.domain.auth_principal import (
     ScopeMissing,
     TokenRejected,
     UnknownKey,
-    ensure_can_act_for_member,
-    ensure_can_act_for_store,
 )
 from qsr_kit.domain.auth_tokens import LocalIssuer, PinnedKey
 
 __all__ = [
     "AuthError",
+    "AuthProblem",
     "ClaimRules",
     "CurrentPrincipal",
     "HttpJwks",
@@ -191,14 +190,25 @@ class Verifier:
 # --- FastAPI wiring -------------------------------------------------------------------------
 
 
+class AuthProblem(HTTPException):
+    """An auth refusal as an HTTP error: its status and headers (WWW-Authenticate, Retry-After)
+    survive any HTTPException handler, so the answer is right even where `install` registered no
+    handler in time (an `install` inside a lifespan); with the handler it is full problem+json."""
+
+    def __init__(self, error: AuthError, *, token_sent: bool = True) -> None:
+        status, self.title, self.slug, headers = _refusal(error, token_sent=token_sent)
+        super().__init__(status_code=status, detail=str(error), headers=headers)
+
+
 def install(app: FastAPI, verifier: Verifier) -> None:
     """Make `verifier` the app's and render auth refusals as problem+json.
 
-    Call it in the app factory, not in the lifespan: Starlette fixes its exception handlers on the
-    first ASGI call, which is the lifespan startup. (`app.state.qsr_verifier` may change later.)
+    Call it in the app factory: Starlette fixes its exception handlers on the first ASGI call,
+    which is the lifespan startup. (`app.state.qsr_verifier` may be replaced later.)
     """
     app.state.qsr_verifier = verifier
-    app.add_exception_handler(AuthError, _auth_error_response)
+    app.add_exception_handler(AuthProblem, _problem_response)
+    app.add_exception_handler(AuthError, _problem_response)
 
 
 def bearer_token(request: Request) -> str:
@@ -215,7 +225,11 @@ async def current_principal(request: Request) -> Principal:
     verifier: Verifier | None = getattr(request.app.state, "qsr_verifier", None)
     if verifier is None:
         raise RuntimeError("qsr_kit.auth.install(app, verifier) was not called")
-    return await verifier.verify(bearer_token(request))
+    try:
+        return await verifier.verify(bearer_token(request))
+    except AuthError as error:
+        token_sent = request.headers.get("authorization") is not None
+        raise AuthProblem(error, token_sent=token_sent) from error
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -225,36 +239,58 @@ def requires(*scopes: str) -> Any:
     """A dependency giving the principal once it holds every scope in `scopes` (403 if not)."""
 
     async def principal_with_scopes(principal: CurrentPrincipal) -> Principal:
-        auth_principal.ensure_scopes(principal, scopes)
+        try:
+            auth_principal.ensure_scopes(principal, scopes)
+        except ScopeMissing as error:
+            raise AuthProblem(error) from error
         return principal
 
     return Depends(principal_with_scopes)
 
 
-def _auth_error_response(request: Request, error: Exception) -> JSONResponse:
+def ensure_can_act_for_member(principal: Principal, member_id: str) -> None:
+    """403 unless a guest acts for their own member or a service acts (OWASP API1)."""
+    try:
+        auth_principal.ensure_can_act_for_member(principal, member_id)
+    except NotYourObject as error:
+        raise AuthProblem(error) from error
+
+
+def ensure_can_act_for_store(principal: Principal, store_id: str) -> None:
+    """403 unless staff act for one of their stores or a service acts."""
+    try:
+        auth_principal.ensure_can_act_for_store(principal, store_id)
+    except NotYourObject as error:
+        raise AuthProblem(error) from error
+
+
+def _refusal(error: Exception, *, token_sent: bool) -> tuple[int, str, str, dict[str, str]]:
+    """(status, title, problem slug, headers) of an auth refusal (RFC 6750 §3 challenges)."""
     if isinstance(error, TokenRejected):
-        status, title, slug = 401, "Unauthorized", "invalid-token"
         challenge = f'Bearer realm="{REALM}"'
-        if request.headers.get("authorization") is not None:
+        if token_sent:
             challenge += f', error="invalid_token", error_description="{error.reason}"'
-        headers = {"WWW-Authenticate": challenge}
-    elif isinstance(error, ScopeMissing):
-        status, title, slug = 403, "Forbidden", "insufficient-scope"
+        return 401, "Unauthorized", "invalid-token", {"WWW-Authenticate": challenge}
+    if isinstance(error, ScopeMissing):
         scope = " ".join(sorted(error.missing))
-        headers = {
-            "WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", '
-            f'scope="{scope}"'
-        }
-    elif isinstance(error, NotYourObject):
-        status, title, slug, headers = 403, "Forbidden", "forbidden", {}
+        challenge = f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"'
+        return 403, "Forbidden", "insufficient-scope", {"WWW-Authenticate": challenge}
+    if isinstance(error, NotYourObject):
+        return 403, "Forbidden", "forbidden", {}
+    return 503, "Service Unavailable", "auth-unavailable", {"Retry-After": "5"}
+
+
+def _problem_response(request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, AuthProblem):
+        status, title, slug, headers = error.status_code, error.title, error.slug, error.headers
     else:
-        status, title, slug = 503, "Service Unavailable", "auth-unavailable"
-        headers = {"Retry-After": "5"}
+        token_sent = request.headers.get("authorization") is not None
+        status, title, slug, headers = _refusal(error, token_sent=token_sent)
     body = {
         "type": f"https://qsr.io/problems/{slug}",
         "title": title,
         "status": status,
-        "detail": str(error),
+        "detail": str(error.detail if isinstance(error, AuthProblem) else error),
     }
     return JSONResponse(
         body, status_code=status, headers=headers, media_type="application/problem+json"
