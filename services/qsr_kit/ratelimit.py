@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as aioredis
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 
@@ -71,16 +71,27 @@ class Decision:
     retry_after_seconds: int
 
 
-class RateLimited(Exception):
-    """Over the limit (→ 429 with Retry-After)."""
+class RateLimited(HTTPException):
+    """Over the limit: 429 with Retry-After (an HTTPException, so any HTTP error handler keeps the
+    status and header even where `install` was not called)."""
 
     def __init__(self, policy: Policy, retry_after_seconds: int) -> None:
-        super().__init__(f"rate limit {policy.name!r} exceeded; retry in {retry_after_seconds} s")
+        detail = f"rate limit {policy.name!r} exceeded; retry in {retry_after_seconds} s"
+        super().__init__(429, detail=detail, headers={"Retry-After": str(retry_after_seconds)})
         self.retry_after_seconds = retry_after_seconds
 
+    def __str__(self) -> str:
+        return str(self.detail)
 
-class LimiterUnavailable(Exception):
-    """Redis is unreachable and the policy fails closed (→ 503 with Retry-After)."""
+
+class LimiterUnavailable(HTTPException):
+    """Redis is unreachable and the policy fails closed: 503 with Retry-After."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(503, detail=detail, headers={"Retry-After": "5"})
+
+    def __str__(self) -> str:
+        return str(self.detail)
 
 
 class Limiter:
