@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -27,12 +27,15 @@ class Redeem(BaseModel):
 
 @dataclass
 class World:
-    """What the test app's handler sees and does; `gate` lets a test hold a request in flight."""
+    """What the test app's handler sees and does; `gate` lets a test hold a request in flight;
+    `on_retry` runs first in every later attempt's handler (that attempt's claim is committed)."""
 
     now: datetime = T0
+    attempts: int = 0
     executions: int = 0
     gate: asyncio.Event | None = None
     entered: asyncio.Event = field(default_factory=asyncio.Event)
+    on_retry: Callable[[], Awaitable[None]] | None = None
     fail_next: bool = False
 
 
@@ -50,6 +53,9 @@ def build_app(engine: AsyncEngine, world: World) -> FastAPI:
     app.state.store = store
 
     async def effect(session: AsyncSession, body: Redeem) -> dict[str, object]:
+        world.attempts += 1
+        if world.attempts > 1 and world.on_retry is not None:
+            await world.on_retry()
         world.entered.set()
         if world.gate is not None:
             await world.gate.wait()
@@ -186,14 +192,23 @@ async def test_keys_are_kept_24h_then_purged(
 async def test_stale_in_flight_key_is_taken_over_and_the_first_attempt_loses(
     client: httpx.AsyncClient, engine: AsyncEngine, world: World
 ) -> None:
-    world.gate = asyncio.Event()
+    gate = world.gate = asyncio.Event()
     first = asyncio.create_task(redeem(client, "k-1"))
     await asyncio.wait_for(world.entered.wait(), timeout=10)
     world.now = T0 + timedelta(seconds=61)  # the first attempt looks dead
-    world.gate.set()  # ...but it wakes up while the retry runs
+
+    async def wake_the_first_attempt() -> None:
+        # Runs inside the retry's handler, so the retry has already taken the key over.
+        gate.set()  # ...but it wakes up while the retry runs
+        await asyncio.wait({first})  # and tries to commit before the retry does
+
+    world.on_retry = wake_the_first_attempt
     retry = await redeem(client, "k-1")
     late = await first
     assert sorted([retry.status_code, late.status_code]) == [201, 409]
+    assert late.status_code == 409
+    assert late.json()["type"].endswith("idempotency-key-in-flight")
+    assert world.executions == 2
     assert await effects(engine) == 1
 
 
