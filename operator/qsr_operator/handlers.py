@@ -174,6 +174,7 @@ def build_registry(settings: Settings, runtime: Runtime) -> kopf.OperatorRegistr
     async def program_deleted(**kw: Any) -> None:
         body = kw["body"]
         try:
+            rt.forget(body)
             note = await reconcile_program.delete_topics(rt, body)
         except topics.KafkaUnavailable as exc:
             raise kopf.TemporaryError(str(exc), delay=rt.settings.retry_seconds) from exc
@@ -210,6 +211,7 @@ def build_registry(settings: Settings, runtime: Runtime) -> kopf.OperatorRegistr
     async def store_deleted(**kw: Any) -> None:
         body = kw["body"]
         try:
+            rt.forget(body)
             note = await reconcile_store.tombstone(rt, body)
         except topics.KafkaUnavailable as exc:
             raise kopf.TemporaryError(str(exc), delay=rt.settings.retry_seconds) from exc

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ from qsr_operator.publishing import StorePublisher
 from qsr_operator.settings import Settings
 from qsr_operator.topics import TopicAdmin
 
+logger = logging.getLogger(__name__)
 PAUSE_ANNOTATION = "qsr.io/pause-reconciliation"
 REQUESTED_AT_ANNOTATION = "qsr.io/reconcile-requested-at"
 
@@ -27,10 +29,20 @@ class Runtime:
     topics: TopicAdmin
     publisher: StorePublisher
     locks: dict[tuple[str, str, str], asyncio.Lock] = dataclasses.field(default_factory=dict)
+    # The status each object was last given: a trigger may carry a body from before our own last
+    # write (child events read an index the watch has not updated yet); never write it twice.
+    written: dict[tuple[str, str, str, str], dict[str, Any]] = dataclasses.field(
+        default_factory=dict
+    )
 
     def lock_for(self, kind: str, namespace: str, name: str) -> asyncio.Lock:
         """One reconcile at a time per object, whichever trigger (handler, child, timer) fired."""
         return self.locks.setdefault((kind, namespace, name), asyncio.Lock())
+
+    def forget(self, body: Mapping[str, Any]) -> None:
+        """Drop what we remember of a deleted object."""
+        meta = body["metadata"]
+        self.written.pop((body["kind"], meta["namespace"], meta["name"], meta.get("uid", "")), None)
 
     async def close(self) -> None:
         await self.publisher.close(final=True)
@@ -76,7 +88,9 @@ async def write_status(
 ) -> bool:
     """Patch the status keys that differ; False (and no API call) when nothing does."""
     meta = body["metadata"]
-    current = body.get("status") or {}
+    key = (body["kind"], meta["namespace"], meta["name"], meta.get("uid", ""))
+    # We are the only writer of status: what we wrote last is newer than any body we were handed.
+    current = runtime.written.get(key) or body.get("status") or {}
     generation = int(meta.get("generation", 0))
     desired: dict[str, Any] = {
         "observedGeneration": generation,
@@ -91,7 +105,9 @@ async def write_status(
     patch = conditions.status_patch(current, desired)
     if not patch:
         return False
+    logger.info("status of %s/%s: %s", meta["namespace"], meta["name"], sorted(patch))
     await runtime.kube.patch_status(
         body["apiVersion"], body["kind"], meta["namespace"], meta["name"], patch
     )
+    runtime.written[key] = {**current, **desired}
     return True
