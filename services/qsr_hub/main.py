@@ -36,6 +36,8 @@ from qsr_kit import auth, bus, consuming, db, http, kafka, outbox
 from qsr_kit.domain import payloads, specs, topics
 
 log = logging.getLogger(__name__)
+# How long shutdown waits for workers (a Kafka consumer leaving its group, a spoke call) to end.
+SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 def _utcnow() -> datetime:
@@ -116,7 +118,7 @@ def create_app(
                 stop.set()
                 hub.pos_wakeup.set()
                 hub.runner.kick()
-                _, hanging = await asyncio.wait(tasks, timeout=config.spoke_timeout_seconds + 1)
+                _, hanging = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
                 for task in hanging:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)

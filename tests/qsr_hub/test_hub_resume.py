@@ -59,7 +59,7 @@ async def kill_during_authorization(
 ) -> str:
     """Starts a checkout, lets it reach the card processor, then the hub dies."""
     await platform.cards.arm(
-        http, kind="hang", path_prefix="/v1/authorizations", method="POST", delay_seconds=30
+        http, kind="hang", path_prefix="/v1/authorizations", method="POST", delay_seconds=8
     )
     async with serving_hub(platform):
         request = asyncio.create_task(platform.checkout(member_id))

@@ -38,8 +38,11 @@ class Server:
             time.sleep(0.01)
         return self
 
-    def stop(self, *, timeout: float = 10.0) -> None:
+    def stop(self, *, timeout: float = 10.0, grace: float = 2.0) -> None:
+        """Graceful first (the app's lifespan shutdown runs); forced after `grace` seconds, which
+        only cuts requests still hanging (a simulator's injected hang)."""
         self._server.should_exit = True
+        self._thread.join(grace)
         self._server.force_exit = True
         self._thread.join(timeout)
         self._sock.close()
