@@ -38,6 +38,10 @@ OWN_HEADERS = frozenset({ERROR, RETRIES, NOT_BEFORE, ORIGIN, GROUP})
 _MAX_ERROR = 1000
 
 Handler = Callable[[AsyncSession, events.Envelope, events.Payload], Awaitable[None]]
+# Optional: the fresh (not yet seen) events of one transaction at once, in order, for set-based SQL.
+BatchHandler = Callable[
+    [AsyncSession, Sequence[tuple[events.Envelope, events.Payload]]], Awaitable[None]
+]
 
 
 class PermanentError(Exception):
@@ -106,8 +110,10 @@ class Processor:
         metrics: Metrics | None = None,
         now_ms: Callable[[], int] = _wall_ms,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        batch_handler: BatchHandler | None = None,
     ) -> None:
         self.group, self.sessions, self.handler = group, sessions, handler
+        self.batch_handler = batch_handler
         self.registry, self.publisher = registry, publisher
         self.policy = policy or RetryPolicy()
         self.metrics, self.now_ms, self.sleep = metrics, now_ms, sleep
@@ -198,14 +204,19 @@ class Processor:
         async with db.transaction(self.sessions) as session:
             insert = _insert_ignoring_conflict(session).returning(schema.inbox.c.event_id)
             fresh = set((await session.execute(insert, rows)).scalars())
-            outcomes = []
+            outcomes, todo = [], []
             for _, envelope, payload in items:
                 if envelope.id not in fresh:
                     outcomes.append(Outcome.DUPLICATE)
                     continue
                 fresh.discard(envelope.id)  # the same id twice in one batch: the 2nd is a duplicate
-                await self.handler(session, envelope, payload)
+                todo.append((envelope, payload))
                 outcomes.append(Outcome.PROCESSED)
+            if self.batch_handler is not None:
+                await self.batch_handler(session, todo)
+            else:
+                for envelope, payload in todo:
+                    await self.handler(session, envelope, payload)
         return outcomes
 
     async def _wait_until_due(self, record: bus.Record) -> None:

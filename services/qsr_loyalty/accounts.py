@@ -98,6 +98,19 @@ async def retier(
 ) -> None:
     """Recompute the tier after points changed; a change is stored and announced."""
     standing = await standing_of(session, program, who.member_id, now=now)
+    await settle_tier(session, program, who, standing, now=now, cause=cause)
+
+
+async def settle_tier(
+    session: AsyncSession,
+    program: Program,
+    who: repository.Member,
+    standing: tiers.Standing,
+    *,
+    now: dt.datetime,
+    cause: str,
+) -> None:
+    """Store and announce the tier of `standing` when it differs from the member's."""
     new = standing.tier.name if standing.tier else None
     if new == who.tier or new is None:
         return

@@ -1,4 +1,5 @@
-"""Order events into the ledger: accrue on completion, reverse on refund, release holds on cancel.
+"""Order events into the ledger: reverse on refund, release holds on cancel (accrual on completion
+is `accruals`, set-based).
 
 The order's natural key (`loyalty_orders` primary key) is what makes the same purchase, reported by
 the app and by the POS under two event ids, earn once; the consumer's inbox handles redelivery.
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qsr_kit.domain import payloads
 from qsr_loyalty import accounts, publishing, repository
 from qsr_loyalty import tables as t
-from qsr_loyalty.domain import ledger, lots, orders, redeeming, refunds, rules
+from qsr_loyalty.domain import lots, redeeming, refunds
 from qsr_loyalty.program import Program
 
 log = logging.getLogger(__name__)
@@ -23,57 +24,6 @@ log = logging.getLogger(__name__)
 
 def accrual_key(order_key: str) -> str:
     return f"accrual:{order_key}"
-
-
-async def accrue(
-    session: AsyncSession, program: Program, *, member_id: str, order: orders.Order, order_key: str
-) -> rules.Accrual | None:
-    """Credit a completed order once; None for an unknown member or an order that already earned."""
-    who = await repository.lock_member(session, member_id)
-    if who is None:
-        log.info("order %s: member %s is not enrolled, nothing to accrue", order_key, member_id)
-        return None
-    zone = program.zone_of(order.store_id)
-    day = orders.local_date(order, store_tz=zone)
-    context = rules.MemberContext(
-        tier=accounts.tier_named(program, who.tier),
-        birthday=who.birthday,
-        orders_before=who.orders,
-        birthday_bonus_year=who.birthday_bonus_year,
-        earned_today=await repository.earned_on(session, member_id, day),
-    )
-    accrual = rules.points_for(order, program.spec, member=context, store_tz=zone)
-    seen = await session.execute(
-        repository.insert_ignoring_conflict(session, t.orders).values(
-            order_key=order_key, member_id=member_id, order_id=order.order_id,
-            paid_minor=order.paid_minor, points=accrual.points, completed_at=order.placed_at,
-        )
-    )  # fmt: skip
-    if not seen.rowcount:  # type: ignore[attr-defined]
-        log.info("order %s: already accrued (another source or a replay)", order_key)
-        return None
-    key = accrual_key(order_key)
-    account = await repository.account_of(session, who)
-    change = ledger.accrue(
-        account, key=key, points=accrual.points, at=order.placed_at, business_date=day,
-        order_key=order_key, reason=f"order {order.order_id} at {order.store_id}",
-        program=program.spec,
-    )  # fmt: skip
-    bonus_year = day.year if accrual.birthday_bonus else who.birthday_bonus_year
-    await repository.write(
-        session, change, detail={"rules": accrual.explanation()},
-        member={"orders": who.orders + 1, "birthday_bonus_year": bonus_year},
-    )  # fmt: skip
-    lot = change.lots[0]
-    payload = payloads.PointsAccrued(
-        member_id=member_id, program=program.name, order_key=order_key, lot_id=lot.id,
-        points=accrual.points, available_at=lot.available_at, expires_at=lot.expires_at,
-        rules=tuple(s.rule for s in accrual.steps),
-    )  # fmt: skip
-    await publishing.emit(session, program, payload, key=key, at=order.placed_at)
-    await _apply_refunds(session, program, order_key=order_key, now=order.placed_at)
-    await accounts.retier(session, program, who, now=order.placed_at, cause=key)
-    return accrual
 
 
 async def refund(session: AsyncSession, program: Program, *, event: payloads.OrderRefunded) -> None:
@@ -87,10 +37,10 @@ async def refund(session: AsyncSession, program: Program, *, event: payloads.Ord
     )  # fmt: skip
     if not recorded.rowcount:  # type: ignore[attr-defined]
         return
-    await _apply_refunds(session, program, order_key=event.order_key, now=event.refunded_at)
+    await apply_refunds(session, program, order_key=event.order_key, now=event.refunded_at)
 
 
-async def _apply_refunds(
+async def apply_refunds(
     session: AsyncSession, program: Program, *, order_key: str, now: dt.datetime
 ) -> None:
     rows = list(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 
 import prometheus_client
 from pydantic import ValidationError
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qsr_kit import consuming
 from qsr_kit.domain import events, payloads
-from qsr_loyalty import accruing
+from qsr_loyalty import accruals, accruing
 from qsr_loyalty.domain import orders
 from qsr_loyalty.program import Program
 
@@ -60,35 +61,70 @@ def order_of(event: payloads.OrderCompleted) -> orders.Order:
 
 
 def handler(program: Program, metrics: Metrics | None = None) -> consuming.Handler:
+    """One event: the batch handler with a batch of one (same SQL either way)."""
+    handle_all = batch_handler(program, metrics)
+
     async def handle(
         session: AsyncSession, envelope: events.Envelope, payload: events.Payload
     ) -> None:
-        if isinstance(payload, payloads.OrderCompleted):
-            await _completed(session, program, payload, metrics)
-        elif isinstance(payload, payloads.OrderRefunded) and payload.program == program.name:
-            await accruing.refund(session, program, event=payload)
-        elif isinstance(payload, payloads.OrderCancelled) and payload.program == program.name:
-            await accruing.cancel(session, program, event=payload)
+        await handle_all(session, [(envelope, payload)])
 
     return handle
 
 
-async def _completed(
-    session: AsyncSession, program: Program, event: payloads.OrderCompleted, metrics: Metrics | None
-) -> None:
+def batch_handler(program: Program, metrics: Metrics | None = None) -> consuming.BatchHandler:
+    """The fresh events of one transaction, in order: runs of completed orders go through the
+    set-based `accruals.accrue_many`; a refund or a cancellation is applied on its own, after the
+    orders before it and before the ones after it."""
+
+    async def handle_all(
+        session: AsyncSession, items: Sequence[tuple[events.Envelope, events.Payload]]
+    ) -> None:
+        run: list[accruals.Completed] = []
+        for _, payload in items:
+            if isinstance(payload, payloads.OrderCompleted):
+                completed = _completed(program, payload)
+                if completed is not None:
+                    run.append(completed)
+                continue
+            mine = getattr(payload, "program", None) == program.name
+            if mine and isinstance(payload, payloads.OrderRefunded | payloads.OrderCancelled):
+                await _accrue(session, program, run, metrics)
+                run = []
+                if isinstance(payload, payloads.OrderRefunded):
+                    await accruing.refund(session, program, event=payload)
+                else:
+                    await accruing.cancel(session, program, event=payload)
+        await _accrue(session, program, run, metrics)
+
+    return handle_all
+
+
+def _completed(program: Program, event: payloads.OrderCompleted) -> accruals.Completed | None:
+    """The order to accrue, None when it is not this program's or has no member; raises
+    PermanentError for an event that cannot be right (retrying cannot help)."""
     if event.program != program.name or event.member_id is None:
-        return
+        return None
     try:
         order = order_of(event)
-    except ValidationError as exc:  # the event is wrong, retrying cannot help
+    except ValidationError as exc:
         raise consuming.PermanentError(f"order.completed: {exc.errors()[0]['loc']}: {exc}") from exc
     if event.currency != program.spec.currency:
         raise consuming.PermanentError(
             f"currency: {event.currency} is not the program's {program.spec.currency}"
         )
-    accrual = await accruing.accrue(
-        session, program, member_id=event.member_id, order=order, order_key=event.order_key
-    )
-    if accrual is not None and metrics is not None:
-        metrics.accruals.inc()
-        metrics.points.inc(accrual.points)
+    return accruals.Completed(event.member_id, order, event.order_key)
+
+
+async def _accrue(
+    session: AsyncSession,
+    program: Program,
+    run: Sequence[accruals.Completed],
+    metrics: Metrics | None,
+) -> None:
+    if not run:
+        return
+    for accrual in await accruals.accrue_many(session, program, run):
+        if accrual is not None and metrics is not None:
+            metrics.accruals.inc()
+            metrics.points.inc(accrual.points)

@@ -98,10 +98,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         publisher = kafka.KafkaPublisher(producer)
     relay = outbox.Relay(engine, publisher, registry=registry)
     app.state.loyalty_relay = relay
+    metrics_of_orders = consumers.Metrics.on(registry)
     processor = consuming.Processor(
         group=settings.consumer_group,
         sessions=sessions,
-        handler=consumers.handler(served, consumers.Metrics.on(registry)),
+        handler=consumers.handler(served, metrics_of_orders),
+        batch_handler=consumers.batch_handler(served, metrics_of_orders),
         registry=payloads.REGISTRY,
         publisher=publisher,
         metrics=consuming.Metrics(registry),

@@ -6,6 +6,7 @@ Event ids derive from the entry's business key: one effect can never queue two e
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,3 +28,25 @@ async def emit(
         payload, event_id=events.EventId(f"loyalty:{key}"), source=source, time=at
     )
     await outbox.add(session, envelope, topic=program.loyalty_topic)
+
+
+def outbox_row(
+    program: Program,
+    payload: events.Payload,
+    *,
+    key: str,
+    at: dt.datetime,
+    source: str = "/qsr/loyalty",
+) -> dict[str, Any]:
+    """What `emit` writes, as a qsr_outbox row, for a set-based insert of many events."""
+    envelope = events.envelope_of(
+        payload, event_id=events.EventId(f"loyalty:{key}"), source=source, time=at
+    )
+    return {
+        "event_id": envelope.id,
+        "event_type": envelope.type,
+        "topic": program.loyalty_topic,
+        "key": envelope.partitionkey,
+        "value": events.to_bytes(envelope).decode(),
+        "created_at": envelope.time,
+    }

@@ -20,6 +20,7 @@ from qsr_kit import db
 from qsr_kit.domain import payloads, specs
 from qsr_loyalty import (
     accounts,
+    accruals,
     accruing,
     consumers,
     main,
@@ -75,7 +76,7 @@ async def apply(
             )
             payload = payloads.OrderCompleted.model_validate(event.data)
             order = consumers.order_of(payload)
-            await accruing.accrue(
+            await accruals.accrue(
                 session, served, member_id="m", order=order, order_key=payload.order_key
             )
     elif op[0] == "refund":
