@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import typer
 
-from qsr_cli import dev, events, run, serve
+from qsr_cli import demo, dev, events, run, serve
 
 app = typer.Typer(help="qsr-platform: Kubernetes-native backend for quick-service restaurants.")
 app.add_typer(dev.app, name="dev")
 app.add_typer(events.app, name="events")
 app.command("serve")(serve.serve)
 app.command("run")(run.run)
+app.command("demo")(demo.demo)
 
 
 if __name__ == "__main__":
