@@ -123,3 +123,34 @@ def service_token(loyalty_app: Any, *, lifetime_seconds: int = 12 * 3600) -> str
             lifetime_seconds=lifetime_seconds,
         )
     )  # fmt: skip
+
+
+def servers_for_run(
+    examples: Path, data: Path, *, loyalty_server: Any, host: str, loyalty_port: int, ports: Ports
+) -> list[Any]:
+    """`qsr run`: uvicorn servers for ordering and hub (simulators start in threads), printing
+    where everything is and a dev guest token for the first seeded member."""
+    import typer
+    import uvicorn
+
+    from qsr_loyalty import seeding
+
+    loyalty_app = loyalty_server.config.app
+    edge = build(
+        examples, data, loyalty_app=loyalty_app, loyalty_url=f"http://{host}:{loyalty_port}",
+        host=host, ports=ports,
+    )  # fmt: skip
+    member_id = next(iter(seeding.MEMBERS))
+    typer.echo(f"ordering: {edge.urls['ordering']}  /v1/quotes, /v1/orders (docs/ordering.md)")
+    typer.echo(f"hub: {edge.urls['hub']}  /v1/checkout, /v1/me/summary, /v1/pos/{{store}}/events")
+    typer.echo(
+        f"  simulators: CMS {edge.urls['cms']}, card processor {edge.urls['cards']} (/_faults)"
+    )
+    typer.echo(f"  {member_id} checkout token (12 h): {guest_token(loyalty_app, member_id)}")
+    typer.echo(f"  staff/service token (12 h): {service_token(loyalty_app)}")
+    return [
+        uvicorn.Server(
+            uvicorn.Config(edge.ordering, host=host, port=ports.ordering, log_config=None)
+        ),
+        uvicorn.Server(uvicorn.Config(edge.hub, host=host, port=ports.hub, log_config=None)),
+    ]

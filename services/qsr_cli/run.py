@@ -10,6 +10,7 @@ from typing import Any
 import typer
 import yaml
 
+from qsr_cli import embedded_edge
 from qsr_kit.domain import specs
 
 DEV_TOKEN_SECONDS = 12 * 3600
@@ -21,6 +22,8 @@ def run(
     host: str = typer.Option("127.0.0.1", help="address to bind"),
     loyalty_port: int = typer.Option(8081, help="port of the loyalty service"),
     identity_port: int = typer.Option(8080, help="port of the identity service"),
+    ordering_port: int = typer.Option(8083, help="port of the ordering service"),
+    hub_port: int = typer.Option(8084, help="port of the hub (checkout, POS webhooks)"),
 ) -> None:
     """Run the platform embedded: every service in one process, config from examples/."""
     programs, stores = 0, 0
@@ -40,6 +43,10 @@ def run(
         _identity(examples, data, host=host, port=identity_port),
         _loyalty(examples, data, host=host, port=loyalty_port),
     ]
+    servers += embedded_edge.servers_for_run(
+        examples, data, loyalty_server=servers[1], host=host, loyalty_port=loyalty_port,
+        ports=embedded_edge.Ports(ordering=ordering_port, hub=hub_port),
+    )  # fmt: skip
     asyncio.run(_serve_all(servers))
 
 
