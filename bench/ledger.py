@@ -83,6 +83,9 @@ def _literal(value: Any) -> str:
         return str(value)
     if isinstance(value, dt.datetime | dt.date):
         return f"'{value.isoformat()}'"
+    if isinstance(value, list | tuple):  # an array parameter (= ANY, unnest): an array literal
+        items = ",".join('"' + str(_literal(v)).strip("'").replace('"', '\\"') + '"' for v in value)
+        return "'{" + items + "}'"
     return "'" + str(value).replace("'", "''") + "'"
 
 
@@ -103,7 +106,8 @@ async def captured_accrual(dsn: str) -> list[str]:
     await processor.process(record_of(order_event("warmup", member(0)), "t"))
 
     def hook(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
-        seen.append(rendered(statement, tuple(params or ())))
+        for one in params if many else [params]:  # executemany: one statement per row
+            seen.append(rendered(statement, tuple(one or ())))
 
     sa.event.listen(engine.sync_engine, "before_cursor_execute", hook)
     outcome = await processor.process(record_of(order_event(MARK, member(0)), "t"))
