@@ -24,6 +24,13 @@ from qsr_loyalty import tables as t
 from qsr_loyalty.domain import ledger, lots
 
 
+async def _core(session: AsyncSession, statement: Any, params: Any = None) -> Any:
+    """Execute on the session's connection (SQLAlchemy Core): no ORM execution layer per
+    statement; same transaction, same statement cache."""
+    connection = await session.connection()
+    return await connection.execute(statement, params)
+
+
 def _postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
@@ -47,7 +54,7 @@ async def lock_members(
         .order_by(t.members.c.member_id)
         .with_for_update()
     )
-    return {r.member_id: repository._member(r) for r in await session.execute(query)}
+    return {r.member_id: repository._member(r) for r in await _core(session, query)}
 
 
 async def earned_on(
@@ -67,7 +74,7 @@ async def earned_on(
         )
         .group_by(c.member_id, c.business_date)
     )
-    found = {(m, d): int(total) for m, d, total in await session.execute(query)}
+    found = {(m, d): int(total) for m, d, total in await _core(session, query)}
     return {pair: found.get(pair, 0) for pair in wanted}
 
 
@@ -76,7 +83,7 @@ async def insert_orders(session: AsyncSession, rows: Sequence[dict[str, Any]]) -
     if not rows:
         return set()
     insert = repository.insert_ignoring_conflict(session, t.orders)
-    result = await session.execute(insert.returning(t.orders.c.order_key), list(rows))
+    result = await _core(session, insert.returning(t.orders.c.order_key), list(rows))
     return set(result.scalars())
 
 
@@ -123,9 +130,9 @@ async def write_accruals(
         }
         for change, _, member in changes
     ]
-    await session.execute(sa.insert(t.entries), entries)
-    await session.execute(sa.insert(t.lots), new_lots)
-    await session.execute(_UPDATE_MEMBER, members)
+    await _core(session, sa.insert(t.entries), entries)
+    await _core(session, sa.insert(t.lots), new_lots)
+    await _core(session, _UPDATE_MEMBER, members)
 
 
 async def refunded_orders(session: AsyncSession, order_keys: Sequence[str]) -> set[str]:
@@ -134,7 +141,7 @@ async def refunded_orders(session: AsyncSession, order_keys: Sequence[str]) -> s
         return set()
     c = t.refunds.c
     query = sa.select(c.order_key).where(among(session, c.order_key, order_keys)).distinct()
-    return set((await session.execute(query)).scalars())
+    return set((await _core(session, query)).scalars())
 
 
 _QUALIFYING = sa.text(
@@ -169,10 +176,10 @@ async def qualifying_sums(
         "since": [windows[m][0] for m in ids],
         "until": [windows[m][1] for m in ids],
     }
-    return {m: int(total) for m, total in await session.execute(_QUALIFYING, params)}
+    return {m: int(total) for m, total in await _core(session, _QUALIFYING, params)}
 
 
 async def add_outbox(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """outbox.add for many events in one INSERT (rows of qsr_outbox columns)."""
     if rows:
-        await session.execute(sa.insert(schema.outbox), list(rows))
+        await _core(session, sa.insert(schema.outbox), list(rows))
