@@ -54,6 +54,15 @@ num.io.threads=2
 """
 
 
+def kafka_cluster_id() -> str:
+    """A random cluster id as Kafka's Uuid.randomUuid() makes it: base64url of 16 bytes, never
+    starting with "-", which the storage tool's command line would read as an option."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not text.startswith("-"):
+            return text
+
+
 def _kafka_ready(bootstrap: str) -> bool:
     from aiokafka.admin import AIOKafkaAdminClient
 
@@ -95,7 +104,7 @@ def start_kafka(root: Path, *, die_with_parent: bool) -> tuple[Started, str]:
         "-cp",
         f"{libs}/*",
     ]
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    cluster_id = kafka_cluster_id()
     log = root / "kafka.log"
     processes.run_once(
         "kafka storage format",
