@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 import yaml
 from fastapi import FastAPI
 
 from qsr_hub import main as hub_main
 from qsr_hub.settings import HubSettings
 from qsr_hub.simulators.pos_sender import PosSender
-from qsr_kit import auth, bus
+from qsr_kit import auth, bus, db, schema
 from qsr_kit.domain import specs
 from qsr_ordering import main as ordering_main
 from qsr_ordering.settings import OrderingSettings
@@ -246,6 +247,19 @@ async def serving_hub(platform: Platform) -> AsyncIterator[Platform]:
     ):
         platform.hub, platform.client = hub, client
         yield platform
+        # The ordering relay delivers events to this hub's consumer in the relay's own task: let it
+        # finish before the hub closes its database, as a drained process would.
+        await eventually(lambda: ordering_outbox_drained(platform))
+
+
+async def ordering_outbox_drained(platform: Platform) -> bool:
+    async with db.transaction(platform.ordering.state.ordering.sessions) as session:
+        unsent = await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(schema.outbox)
+            .where(schema.outbox.c.sent_at.is_(None))
+        )
+    return unsent == 0
 
 
 async def eventually(

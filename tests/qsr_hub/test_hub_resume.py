@@ -10,6 +10,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from qsr_hub.simulators.faults import Kind
 from qsr_hub.tables import sagas
 from qsr_kit import db
 from tests.qsr_hub.platform import (
@@ -61,6 +62,7 @@ async def kill_during_authorization(
     await platform.cards.arm(
         http, kind="hang", path_prefix="/v1/authorizations", method="POST", delay_seconds=8
     )
+    hangs_before = platform.cards.sim.faults.fired[Kind.HANG]
     async with serving_hub(platform):
         request = asyncio.create_task(platform.checkout(member_id))
 
@@ -69,6 +71,8 @@ async def kill_during_authorization(
             return row is not None and "reserve_reward" in str(row.state)
 
         await eventually(reserved)
+        # Killed while the card processor holds the authorization (not mid-commit of a save).
+        await eventually(lambda: platform.cards.sim.faults.fired[Kind.HANG] > hangs_before)
         request.cancel()  # the process dies with the request in flight
         with pytest.raises(asyncio.CancelledError):
             await request
