@@ -28,7 +28,7 @@ iac-venv: .venv-iac/.installed
 iac-lock: venv
 	$(BIN)/uv pip compile -q requirements/iac.in --python-version 3.11 --generate-hashes -o requirements/iac-lock.txt
 
-## optional: canonical HCL formatting with OpenTofu built from the Go proxy (hack/tofu)
+## canonical HCL formatting with OpenTofu built from the Go proxy (also a test in make test)
 tofu-fmt:
 	bash hack/tofu/build.sh
 	TF_CLI_CONFIG_FILE=/dev/null $(QSR_CACHE)/bin/tofu fmt -check -recursive terraform/

@@ -50,6 +50,9 @@ h="helm.sh/helm/v3/pkg"
 build_go helm helm "-s -w -X $h/chartutil.k8sVersionMajor=1 -X $h/chartutil.k8sVersionMinor=$K8S_MINOR \
  -X $h/lint/rules.k8sVersionMajor=1 -X $h/lint/rules.k8sVersionMinor=$K8S_MINOR" helm.sh/helm/v3/cmd/helm
 
+# OpenTofu, for `tofu fmt -check` of terraform/ (tests/delivery/test_terraform_fmt.py).
+bash "$here/tofu/build.sh"
+
 kstamp=$(stamp_of "$here/kafka/pom.xml")
 if ! fresh kafka "$kstamp"; then
   rm -rf "$cache/kafka-libs"

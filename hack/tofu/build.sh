@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the OpenTofu CLI from the Go module proxy into the stack cache (never into git), for
-# `make tofu-fmt`. Optional: a cold build took 876 s on the 2 shared cores (not in `make test`).
+# `tofu fmt -check` in the tests; hack/build-stack.sh calls it. A cold build took 876 s niced on
+# 2 cores shared with a Kubernetes build; warm, it is skipped.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${QSR_CACHE:-$HOME/.cache/qsr-platform}/bin
