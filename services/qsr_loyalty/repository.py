@@ -46,6 +46,13 @@ def _hold(row: Any) -> lots.Hold:
     return lots.Hold(**{**values, "state": lots.HoldState(row.state)})
 
 
+async def _core(session: AsyncSession, statement: Any) -> Any:
+    """Run a read on the session's connection (SQLAlchemy Core, same transaction): the hot reads
+    (member, account, totals, tier sum) skip the ORM execution layer."""
+    connection = await session.connection()
+    return await connection.execute(statement)
+
+
 def insert_ignoring_conflict(session: AsyncSession, table: sa.Table) -> Any:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
@@ -62,7 +69,7 @@ async def add_member(session: AsyncSession, member: Member) -> bool:
 
 async def member(session: AsyncSession, member_id: str, *, lock: bool = False) -> Member | None:
     query = sa.select(t.members).where(t.members.c.member_id == member_id)
-    row = (await session.execute(query.with_for_update() if lock else query)).one_or_none()
+    row = (await _core(session, query.with_for_update() if lock else query)).one_or_none()
     return _member(row) if row else None
 
 
@@ -78,13 +85,15 @@ async def update_member(session: AsyncSession, member_id: str, **values: Any) ->
 
 async def account_of(session: AsyncSession, who: Member) -> ledger.Account:
     """Lots with points left and holds still held: everything a decision may touch."""
-    lot_rows = await session.execute(
-        sa.select(t.lots).where((t.lots.c.member_id == who.member_id) & (t.lots.c.remaining > 0))
+    lot_rows = await _core(
+        session,
+        sa.select(t.lots).where((t.lots.c.member_id == who.member_id) & (t.lots.c.remaining > 0)),
     )
-    hold_rows = await session.execute(
+    hold_rows = await _core(
+        session,
         sa.select(t.holds).where(
             (t.holds.c.member_id == who.member_id) & (t.holds.c.state == lots.HoldState.HELD)
-        )
+        ),
     )
     return ledger.Account(
         member_id=who.member_id,
@@ -162,22 +171,26 @@ async def qualifying_sum(
 ) -> int:
     """tiers.qualifying_points in SQL: accrued points net of reversals earned in (since, until]."""
     net = t.lots.c.points - t.lots.c.reversed
-    total = await session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(sa.case((net > 0, net), else_=0)), 0)).where(
-            (t.lots.c.member_id == member_id)
-            & (t.lots.c.source == lots.LotSource.ACCRUAL)
-            & (t.lots.c.earned_at > since)
-            & (t.lots.c.earned_at <= until)
+    total = (
+        await _core(
+            session,
+            sa.select(sa.func.coalesce(sa.func.sum(sa.case((net > 0, net), else_=0)), 0)).where(
+                (t.lots.c.member_id == member_id)
+                & (t.lots.c.source == lots.LotSource.ACCRUAL)
+                & (t.lots.c.earned_at > since)
+                & (t.lots.c.earned_at <= until)
+            ),
         )
-    )
+    ).scalar()
     return int(total or 0)
 
 
 async def totals_by_kind(session: AsyncSession, member_id: str) -> dict[str, int]:
-    rows = await session.execute(
+    rows = await _core(
+        session,
         sa.select(t.entries.c.kind, sa.func.sum(t.entries.c.points))
         .where(t.entries.c.member_id == member_id)
-        .group_by(t.entries.c.kind)
+        .group_by(t.entries.c.kind),
     )
     return {kind: int(total) for kind, total in rows}
 
