@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 from typing import Any
 
 import typer
 import yaml
 
-from qsr_cli import embedded_edge
+from qsr_cli import embedded_edge, embedded_identity
 from qsr_kit.domain import specs
-
-DEV_TOKEN_SECONDS = 12 * 3600
 
 
 def run(
@@ -39,42 +36,31 @@ def run(
                 stores += 1
     typer.echo(f"embedded mode: {programs} program(s) and {stores} store(s) valid in {examples}/")
     data.mkdir(parents=True, exist_ok=True)
+    import httpx
+
+    # Every service verifies identity's tokens, its JWKS fetched over loopback HTTP (jwks_uri).
+    trust = embedded_identity.Trust(f"http://{host}:{identity_port}", httpx.AsyncClient(timeout=5))
     servers = [
-        _identity(examples, data, host=host, port=identity_port),
-        _loyalty(examples, data, host=host, port=loyalty_port),
+        _identity(examples, data, trust, host=host, port=identity_port),
+        _loyalty(examples, data, trust, host=host, port=loyalty_port),
     ]
     servers += embedded_edge.servers_for_run(
-        examples, data, loyalty_server=servers[1], host=host, loyalty_port=loyalty_port,
-        ports=embedded_edge.Ports(ordering=ordering_port, hub=hub_port),
+        examples, data, loyalty_server=servers[1], trust=trust, host=host,
+        loyalty_port=loyalty_port, ports=embedded_edge.Ports(ordering=ordering_port, hub=hub_port),
     )  # fmt: skip
+    _how_to_get_tokens(trust, loyalty_url=f"http://{host}:{loyalty_port}")
     asyncio.run(_serve_all(servers))
 
 
-def _loyalty(examples: Path, data: Path, *, host: str, port: int) -> Any:
-    """The loyalty service on SQLite with seeded members; prints where it is and how to call it."""
+def _loyalty(
+    examples: Path, data: Path, trust: embedded_identity.Trust, *, host: str, port: int
+) -> Any:
+    """The loyalty service on SQLite with seeded members, trusting identity's tokens."""
     import uvicorn
 
-    from qsr_loyalty import main as loyalty
     from qsr_loyalty import seeding
-    from qsr_loyalty.settings import Settings
 
-    settings = Settings(database_url=f"sqlite:///{data}/loyalty.db", config_dir=examples, seed=True)
-    app = loyalty.create_app(settings)
-    issuer = app.state.loyalty_dev_issuer
-    scopes = ["loyalty:read", "loyalty:redeem"]
-    now = time.time()
-    service = issuer.issue(
-        subject="dev-cli",
-        kind="service",
-        scopes=scopes,
-        now=now,
-        lifetime_seconds=DEV_TOKEN_SECONDS,
-    )
-    member_id = next(iter(seeding.MEMBERS))
-    guest = issuer.issue(
-        subject=member_id, kind="guest", scopes=scopes, now=now, member_id=member_id,
-        lifetime_seconds=DEV_TOKEN_SECONDS,
-    )  # fmt: skip
+    app = embedded_identity.loyalty_app(examples, data, trust)
     url = f"http://{host}:{port}"
     program = app.state.loyalty_program
     typer.echo(f"loyalty: {url}  program {program.name} ({program.spec.display_name})")
@@ -83,46 +69,54 @@ def _loyalty(examples: Path, data: Path, *, host: str, port: int) -> Any:
         "  /v1/redemptions/{id}/commit|cancel, /v1/simulate, /docs, /healthz, /readyz, /metrics"
     )
     typer.echo(f"  seeded members: {', '.join(seeding.MEMBERS)}; database {data}/loyalty.db")
-    typer.echo(f"  service token (12 h): {service}")
-    typer.echo(f"  {member_id} token (12 h): {guest}")
+    config = uvicorn.Config(app, host=host, port=port, log_config=None)
+    return uvicorn.Server(config)
+
+
+def _identity(
+    examples: Path, data: Path, trust: embedded_identity.Trust, *, host: str, port: int
+) -> Any:
+    """The identity service on SQLite with a demo guest (first seeded member) and staff account."""
+    import uvicorn
+
+    from qsr_identity import seeding as demo
+    from qsr_loyalty import seeding
+
+    member_id = next(iter(seeding.MEMBERS))
+    app = embedded_identity.identity_app(
+        examples, data, issuer=trust.issuer, service_secret=trust.service_secret,
+        member_id=member_id,
+    )  # fmt: skip
+    store_ids = ", ".join(embedded_identity.store_ids(examples))
+    url = trust.issuer
+    typer.echo(f"identity: {url}  discovery {url}/.well-known/openid-configuration")
+    typer.echo(f"  demo guest {demo.DEMO_GUEST} (member {member_id}), demo staff")
+    typer.echo(f"  {demo.DEMO_STAFF} ({store_ids}); password {demo.DEMO_PASSWORD}")
     typer.echo(
-        f'  try: curl -H "Authorization: Bearer $TOKEN" {url}/v1/members/{member_id}/balance'
+        f"  app client {demo.DEMO_CLIENT} (PKCE, redirect {demo.DEMO_REDIRECT}); docs/identity.md"
     )
     config = uvicorn.Config(app, host=host, port=port, log_config=None)
     return uvicorn.Server(config)
 
 
-def _identity(examples: Path, data: Path, *, host: str, port: int) -> Any:
-    """The identity service on SQLite with a demo guest (first seeded member) and staff account."""
-    import uvicorn
-
-    from qsr_identity import main as identity
-    from qsr_identity import seeding as demo
-    from qsr_identity.settings import IdentitySettings
+def _how_to_get_tokens(trust: embedded_identity.Trust, *, loyalty_url: str) -> None:
+    """Every service accepts only identity's tokens: no development tokens in this mode."""
     from qsr_loyalty import seeding
 
-    store_ids = [
-        doc["spec"]["storeId"]
-        for path in sorted(examples.glob("*.yaml"))
-        for doc in yaml.safe_load_all(path.read_text())
-        if doc and doc.get("kind") == "StoreIntegration"
-    ]
-    url = f"http://{host}:{port}"
-    settings = IdentitySettings(
-        issuer=url,
-        database_url=f"sqlite:///{data}/identity.db",
-        seed_demo=True,
-        demo_member_id=next(iter(seeding.MEMBERS)),
-        demo_store_ids=tuple(store_ids),
-    )
-    typer.echo(f"identity: {url}  discovery {url}/.well-known/openid-configuration")
-    typer.echo(f"  demo guest {demo.DEMO_GUEST} (member {settings.demo_member_id}), demo staff")
-    typer.echo(f"  {demo.DEMO_STAFF} ({', '.join(store_ids)}); password {demo.DEMO_PASSWORD}")
+    member_id = next(iter(seeding.MEMBERS))
+    token = f"{trust.issuer}/oauth2/token"
+    scopes = " ".join(embedded_identity.SERVICE_SCOPES)
+    typer.echo("tokens: only identity's are accepted (no development tokens in this mode)")
+    typer.echo(f"  service client {embedded_identity.SERVICE_CLIENT}, secret (this run only):")
+    typer.echo(f"  {trust.service_secret}")
     typer.echo(
-        f"  app client {demo.DEMO_CLIENT} (PKCE, redirect {demo.DEMO_REDIRECT}); docs/identity.md"
+        f"  TOKEN=$(curl -s -u {embedded_identity.SERVICE_CLIENT}:$SECRET"
+        f" -d grant_type=client_credentials -d 'scope={scopes}' {token} | jq -r .access_token)"
     )
-    config = uvicorn.Config(identity.create_app(settings), host=host, port=port, log_config=None)
-    return uvicorn.Server(config)
+    typer.echo(
+        f'  curl -H "Authorization: Bearer $TOKEN" {loyalty_url}/v1/members/{member_id}/balance'
+    )
+    typer.echo("  guest sign-in (authorization code + PKCE, two curls): docs/identity.md")
 
 
 async def _serve_all(servers: list[Any]) -> None:
