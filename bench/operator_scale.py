@@ -173,6 +173,8 @@ def main() -> None:
         )
         for ns in ("baseline", "bench"):
             k8s.core.create_namespace({"metadata": {"name": ns}})
+            # As the chart does: the loyalty pods run as qsr-loyalty (admission checks it exists).
+            k8s.core.create_namespaced_service_account(ns, {"metadata": {"name": "qsr-loyalty"}})
 
         crs = custom_resources("baseline", args.programs, args.stores)
         base_docs = crs + rendered_children("baseline", args.programs)

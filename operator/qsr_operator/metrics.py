@@ -32,3 +32,13 @@ API_WRITES = Counter(
 STORE_RECORDS = Counter(
     "qsr_operator_store_records_total", "Store config records published", ["kind"]
 )
+KAFKA_CLIENTS_STARTED = Counter(
+    "qsr_operator_kafka_clients_started_total",
+    "Kafka clients the operator started (one each unless Kafka dropped a connection)",
+    ["kind"],
+)
+KAFKA_CLIENTS_STOPPED = Counter(
+    "qsr_operator_kafka_clients_stopped_total",
+    "Kafka clients the operator stopped (equals started once the operator has shut down)",
+    ["kind"],
+)

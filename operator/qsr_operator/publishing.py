@@ -2,10 +2,14 @@
 
 Running services consume that topic, so a new or changed store reaches them without a restart and
 without touching any Deployment. Called by the StoreIntegration reconciler.
+
+One producer per operator: a lock makes concurrent first sends share the one being started, and
+`close(final=True)` at shutdown stops it (a producer started after that is stopped at once).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 from aiokafka import AIOKafkaProducer
@@ -22,30 +26,40 @@ class StorePublisher:
     bootstrap: str
     producer: AIOKafkaProducer | None = None
     closed: bool = False
+    starting: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
 
     async def _producer(self) -> AIOKafkaProducer:
-        if self.closed:
-            raise KafkaUnavailable("the operator is stopping")
-        if self.producer is None:
-            producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap,
-                acks="all",
-                enable_idempotence=True,
-                request_timeout_ms=SEND_TIMEOUT_MS,
-            )
-            try:
-                await producer.start()
-            except (KafkaError, OSError) as exc:
-                await producer.stop()
-                raise KafkaUnavailable(f"cannot reach Kafka at {self.bootstrap}: {exc}") from exc
-            self.producer = producer
-        return self.producer
+        async with self.starting:
+            if self.closed:
+                raise KafkaUnavailable("the operator is stopping")
+            if self.producer is None:
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self.bootstrap,
+                    acks="all",
+                    enable_idempotence=True,
+                    request_timeout_ms=SEND_TIMEOUT_MS,
+                )
+                metrics.KAFKA_CLIENTS_STARTED.labels(kind="producer").inc()
+                try:
+                    await producer.start()
+                except (KafkaError, OSError) as exc:
+                    await _stop(producer)
+                    raise KafkaUnavailable(
+                        f"cannot reach Kafka at {self.bootstrap}: {exc}"
+                    ) from exc
+                if self.closed:  # shutdown began while it was starting
+                    await _stop(producer)
+                    raise KafkaUnavailable("the operator is stopping")
+                self.producer = producer
+            return self.producer
 
-    async def close(self, *, final: bool = False) -> None:
+    async def close(self, *, final: bool = False, failed: AIOKafkaProducer | None = None) -> None:
+        """Stop the producer; with `failed`, only if that one is still the current producer."""
         self.closed = self.closed or final
-        if self.producer is not None:
-            await self.producer.stop()
-            self.producer = None
+        if self.producer is None or (failed is not None and self.producer is not failed):
+            return
+        producer, self.producer = self.producer, None  # detach first: no await in between
+        await _stop(producer)
 
     async def send(self, topic: str, *, key: bytes, value: bytes | None) -> None:
         """Write one record and wait for the broker's ack; `value=None` is a tombstone."""
@@ -53,6 +67,13 @@ class StorePublisher:
         try:
             await producer.send_and_wait(topic, value=value, key=key)
         except (KafkaError, OSError) as exc:
-            await self.close()
+            await self.close(failed=producer)
             raise KafkaUnavailable(f"publishing to {topic}: {exc!r}") from exc
         metrics.STORE_RECORDS.labels(kind="tombstone" if value is None else "config").inc()
+
+
+async def _stop(producer: AIOKafkaProducer) -> None:
+    try:
+        await producer.stop()
+    finally:
+        metrics.KAFKA_CLIENTS_STOPPED.labels(kind="producer").inc()

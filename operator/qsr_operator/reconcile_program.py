@@ -30,11 +30,18 @@ def parse(body: Mapping[str, Any]) -> specs.LoyaltyProgramSpec:
     return specs.LoyaltyProgramSpec.model_validate(body.get("spec") or {})
 
 
+def environment(rt: Runtime) -> children.Environment:
+    return children.Environment(
+        kafka_bootstrap=rt.settings.bootstrap_for_services,
+        service_account=rt.settings.loyalty_service_account,
+    )
+
+
 async def apply_children(
     rt: Runtime, owner: children.Owner, spec: specs.LoyaltyProgramSpec
 ) -> tuple[Mapping[str, Any] | None, list[Note]]:
     """Apply each child whose live object lacks what we want; returns (live Deployment, notes)."""
-    env = children.Environment(kafka_bootstrap=rt.settings.bootstrap_for_services)
+    env = environment(rt)
     deployment: Mapping[str, Any] | None = None
     notes: list[Note] = []
     for desired in children.desired_children(owner, spec, env=env):
@@ -175,7 +182,7 @@ def child_needs_reconcile(
         return False
     if runtime.is_paused(program):
         return False
-    env = children.Environment(kafka_bootstrap=rt.settings.bootstrap_for_services)
+    env = environment(rt)
     owner = owner_of(program)
     for desired in children.desired_children(owner, spec, env=env):
         if desired["kind"] != child.get("kind"):

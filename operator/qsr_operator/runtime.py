@@ -45,9 +45,14 @@ class Runtime:
         self.written.pop((body["kind"], meta["namespace"], meta["name"], meta.get("uid", "")), None)
 
     async def close(self) -> None:
-        await self.publisher.close(final=True)
-        await self.topics.close(final=True)
-        await self.kube.close()
+        """Stop every client, each even if closing an earlier one failed."""
+        try:
+            await self.publisher.close(final=True)
+        finally:
+            try:
+                await self.topics.close(final=True)
+            finally:
+                await self.kube.close()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     service_kafka_bootstrap: str | None = Field(
         default=None, description="Kafka address given to the services (default: kafka_bootstrap)"
     )
+    loyalty_service_account: str = Field(
+        default="qsr-loyalty",
+        min_length=1,
+        description="service account of the loyalty pods (the chart creates it with the IRSA role)",
+    )
     kubeconfig: Path | None = Field(
         default=None,
         description="None: in-cluster service account",

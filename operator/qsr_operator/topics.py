@@ -7,6 +7,7 @@ which is the convergence Strimzi gets from incremental SET + DELETE.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -15,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import InvalidPartitionsError, KafkaError, for_code
 
+from qsr_operator import metrics
 from qsr_operator.domain.topic_plan import ActualTopic, TopicPlan, TopicSpec
 
 DYNAMIC_TOPIC_CONFIG = 1  # DescribeConfigs config_source: a per-topic override
@@ -41,39 +43,54 @@ def _check(code: int, message: str | None, what: str) -> None:
 
 @dataclasses.dataclass
 class TopicAdmin:
+    """One admin client per operator, started under a lock (concurrent reconciles share it)."""
+
     bootstrap: str
     client: AIOKafkaAdminClient | None = None
     closed: bool = False
+    starting: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
 
     async def _admin(self) -> AIOKafkaAdminClient:
-        if self.closed:
-            raise KafkaUnavailable("the operator is stopping")
-        if self.client is None:
-            admin = AIOKafkaAdminClient(
-                bootstrap_servers=self.bootstrap, request_timeout_ms=REQUEST_TIMEOUT_MS
-            )
-            try:
-                await admin.start()
-            except (KafkaError, OSError) as exc:
-                await admin.close()
-                raise KafkaUnavailable(f"cannot reach Kafka at {self.bootstrap}: {exc}") from exc
-            self.client = admin
-        return self.client
+        async with self.starting:
+            if self.closed:
+                raise KafkaUnavailable("the operator is stopping")
+            if self.client is None:
+                admin = AIOKafkaAdminClient(
+                    bootstrap_servers=self.bootstrap, request_timeout_ms=REQUEST_TIMEOUT_MS
+                )
+                metrics.KAFKA_CLIENTS_STARTED.labels(kind="admin").inc()
+                try:
+                    await admin.start()
+                except (KafkaError, OSError) as exc:
+                    await _close(admin)
+                    raise KafkaUnavailable(
+                        f"cannot reach Kafka at {self.bootstrap}: {exc}"
+                    ) from exc
+                if self.closed:  # shutdown began while it was starting
+                    await _close(admin)
+                    raise KafkaUnavailable("the operator is stopping")
+                self.client = admin
+            return self.client
 
-    async def close(self, *, final: bool = False) -> None:
+    async def close(
+        self, *, final: bool = False, failed: AIOKafkaAdminClient | None = None
+    ) -> None:
+        """Close the client; with `failed`, only if that one is still the current client."""
         self.closed = self.closed or final
-        if self.client is not None:
-            await self.client.close()
-            self.client = None
+        if self.client is None or (failed is not None and self.client is not failed):
+            return
+        client, self.client = self.client, None  # detach first: no await in between
+        await _close(client)
 
     async def _guarded(self, call: Any) -> Any:
         """Run one admin call; on connection trouble drop the client so the next call reconnects."""
+        admin = await self._admin()
         try:
-            return await call(await self._admin())
+            return await call(admin)
         except (KafkaUnavailable, TopicRejected):
             raise
         except (KafkaError, OSError) as exc:
-            await self.close()
+            await self.close(failed=admin)
             raise KafkaUnavailable(f"Kafka at {self.bootstrap}: {exc!r}") from exc
 
     async def describe(self, names: Sequence[str]) -> dict[str, ActualTopic]:
@@ -155,3 +172,10 @@ def _new_topic(topic: TopicSpec) -> NewTopic:
         replication_factor=topic.replication_factor,
         topic_configs=dict(topic.config),
     )
+
+
+async def _close(admin: AIOKafkaAdminClient) -> None:
+    try:
+        await admin.close()
+    finally:
+        metrics.KAFKA_CLIENTS_STOPPED.labels(kind="admin").inc()

@@ -161,9 +161,8 @@ def test_operator_with_the_chart_rbac_makes_the_examples_ready(
     with running_operator(settings):
         apply(kube, [*secrets, program])
         cluster.wait_condition("loyaltyprograms", "crispin-rewards", "Ready", "True", timeout=120)
-        # One store at a time: concurrent first publishes race in StorePublisher (reported).
+        apply(kube, stores)
         for store in stores:
-            apply(kube, [store])
             name = store["metadata"]["name"]
             cluster.wait_condition("storeintegrations", name, "Ready", "True", timeout=60)
     deployment = cluster.apps.read_namespaced_deployment("crispin-rewards-loyalty", namespace)

@@ -138,7 +138,10 @@ def secret_bodies() -> list[dict[str, Any]]:
 def fresh_namespace(cluster_kube: testing.Kube, prefix: str) -> str:
     name = f"{prefix}-{uuid.uuid4().hex[:6]}"
     api = kubernetes.config.new_client_from_config(config_file=str(cluster_kube.kubeconfig))
-    kubernetes.client.CoreV1Api(api).create_namespace({"metadata": {"name": name}})
+    core = kubernetes.client.CoreV1Api(api)
+    core.create_namespace({"metadata": {"name": name}})
+    # The chart creates it in its namespace; the loyalty pods run as it (admission checks it).
+    core.create_namespaced_service_account(name, {"metadata": {"name": "qsr-loyalty"}})
     return name
 
 

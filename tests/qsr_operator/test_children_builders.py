@@ -122,6 +122,21 @@ def test_deployment_tells_the_service_where_kafka_is(owner, program_spec, env) -
     assert {"name": "QSR_KAFKA_BOOTSTRAP", "value": "kafka:9092"} in container["env"]
 
 
+def test_deployment_runs_as_the_charts_loyalty_service_account(owner, program_spec, env) -> None:
+    deployment = children.desired_deployment(owner, program_spec, env=env, config_checksum="x")
+    pod = deployment["spec"]["template"]["spec"]
+    assert (pod["serviceAccountName"], pod["automountServiceAccountToken"]) == (
+        "qsr-loyalty",
+        False,
+    )
+
+
+def test_deployment_takes_the_service_account_from_the_environment(owner, program_spec) -> None:
+    env = children.Environment(kafka_bootstrap="kafka:9092", service_account="brand-a-loyalty")
+    deployment = children.desired_deployment(owner, program_spec, env=env, config_checksum="x")
+    assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == "brand-a-loyalty"
+
+
 def test_hpa_max_replicas_never_exceeds_partitions(owner, program_spec) -> None:
     spec = _with(program_spec, kafka__partitions=3, service__maxReplicas=10, service__minReplicas=5)
     hpa = children.desired_hpa(owner, spec)

@@ -22,6 +22,7 @@ CONFIG_KEY = "program.json"
 CONFIG_DIR = "/etc/qsr/program"
 HTTP_PORT = 8080
 UNPRIVILEGED_UID = 10001
+SERVICE_ACCOUNT = "qsr-loyalty"  # the chart creates it, annotated with the IRSA role
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,9 +47,10 @@ class Owner:
 
 @dataclasses.dataclass(frozen=True)
 class Environment:
-    """What the operator knows that the spec doesn't: where Kafka is."""
+    """What the operator knows that the spec doesn't: where Kafka is, which service account."""
 
     kafka_bootstrap: str
+    service_account: str = SERVICE_ACCOUNT
 
 
 def labels_for(owner: Owner) -> dict[str, str]:
@@ -160,6 +162,7 @@ def desired_deployment(
                     "annotations": {CHECKSUM_ANNOTATION: config_checksum},
                 },
                 "spec": {
+                    "serviceAccountName": env.service_account,
                     "automountServiceAccountToken": False,
                     "securityContext": {
                         "runAsNonRoot": True,
