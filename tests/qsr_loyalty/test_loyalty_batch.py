@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from qsr_kit import bus, consuming, db
-from qsr_kit.domain import events
+from qsr_kit.domain import events, payloads
+from qsr_loyalty import accruals, consumers
 from tests.qsr_loyalty import support
 
 T0 = support.T0
@@ -56,7 +57,10 @@ def _events() -> list[events.Envelope]:
     ]
 
 
-EVENTS = _events()  # built once: refunds and cancellations get random event ids
+EVENTS = _events()
+_ORDER = consumers.order_of(
+    payloads.OrderCompleted.model_validate(EVENTS[0].data)
+)  # built once: refunds and cancellations get random event ids
 
 
 def _record(envelope: events.Envelope, topic: str, offset: int) -> bus.Record:
@@ -136,3 +140,35 @@ async def test_batch_covers_tier_change_cap_refunds_and_duplicates(
         sorted(row[0] for row in state["entries"] if row[2] == "reversal"),
     )
     assert facts == (1, 7, True, True, ["reversal:order:o1:1", "reversal:order:o7:1"])
+
+
+def test_waves_keep_each_member_and_each_order_in_order() -> None:
+    items = [
+        accruals.Completed(member, _ORDER, key)
+        for member, key in [("a", "k1"), ("b", "k2"), ("a", "k3"), ("c", "k2"), ("d", "k4")]
+    ]
+    assert accruals.waves(items) == [[0, 1, 4], [2, 3]]
+
+
+async def test_a_wrong_event_in_a_batch_is_dead_lettered_alone(database: Any) -> None:
+    good = [
+        support.completed(member_id="m-a", order_key=f"order:g{i}", order_id=f"g{i}")
+        for i in range(2)
+    ]
+    wrong = events.envelope_of(
+        payloads.OrderCompleted.model_validate({**support.completed(
+            member_id="m-a", order_key="order:eur", order_id="eur").data, "currency": "EUR"}),
+        event_id=events.EventId("e-eur"), source="/qsr/test", time=T0,
+    )  # fmt: skip
+    async with support.running(database("wrong"), consume=False) as service:
+        assert (await service.enroll("m-a")).status_code == 201
+        topic = service.app.state.loyalty_program.orders_topic
+        records = [_record(e, topic, i) for i, e in enumerate([good[0], wrong, good[1]])]
+        outcomes = await service.app.state.loyalty_processor.process_batch(records)
+        async with db.transaction(service.app.state.loyalty_sessions) as session:
+            keys = await session.execute(sa.text("SELECT order_key FROM loyalty_orders"))
+            earned = sorted(k for (k,) in keys)
+    assert (outcomes, earned) == (
+        [consuming.Outcome.PROCESSED, consuming.Outcome.DEAD, consuming.Outcome.PROCESSED],
+        ["order:g0", "order:g1"],
+    )
