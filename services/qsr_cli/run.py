@@ -107,8 +107,8 @@ def _how_to_get_tokens(trust: embedded_identity.Trust, *, loyalty_url: str) -> N
     token = f"{trust.issuer}/oauth2/token"
     scopes = " ".join(embedded_identity.SERVICE_SCOPES)
     typer.echo("tokens: only identity's are accepted (no development tokens in this mode)")
-    typer.echo(f"  service client {embedded_identity.SERVICE_CLIENT}, secret (this run only):")
-    typer.echo(f"  {trust.service_secret}")
+    typer.echo(f"  service client {embedded_identity.SERVICE_CLIENT}; its secret, new each run:")
+    typer.echo(f"  SECRET={trust.service_secret}")
     typer.echo(
         f"  TOKEN=$(curl -s -u {embedded_identity.SERVICE_CLIENT}:$SECRET"
         f" -d grant_type=client_credentials -d 'scope={scopes}' {token} | jq -r .access_token)"
