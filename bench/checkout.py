@@ -2,7 +2,8 @@
 PostgreSQL) against a bare FastAPI endpoint doing one insert in the same database, same run, same
 in-process HTTP harness; plus the POS webhook's 2xx latency while checkouts run.
 
-    .venv/bin/python -m bench.checkout [--saturation-seconds 10] [--seconds 20] [--concurrency 8]
+    .venv/bin/python -m bench.checkout [--saturation-seconds 10] [--seconds 20] [--concurrency 8]\
+        [--rounds 3]
 
 Method: saturation = closed loop at `--concurrency` for `--saturation-seconds`; then an open loop
 (constant arrival rate, half of saturation, latency measured from the scheduled send time so a
@@ -106,8 +107,11 @@ async def saturation(call: Call, *, concurrency: int, seconds: float) -> float:
     return done / (time.monotonic() - started)
 
 
-async def open_loop(call: Call, *, rate: float, seconds: float) -> tuple[list[float], int]:
-    """Latencies (s) from each request's scheduled time, and how many failed."""
+async def open_loop(
+    call: Call, *, rate: float, seconds: float, first: int
+) -> tuple[list[float], int]:
+    """Latencies (s) from each request's scheduled time, and how many failed. Requests are
+    numbered from `first`, so every phase sends new Idempotency-Keys (not replays)."""
     total = max(1, int(rate * seconds))
     latencies: list[float] = []
     failures = 0
@@ -117,7 +121,7 @@ async def open_loop(call: Call, *, rate: float, seconds: float) -> tuple[list[fl
         nonlocal failures
         scheduled = start + i / rate
         await asyncio.sleep(max(0.0, scheduled - time.monotonic()))
-        response = await call(10_000_000 + i)
+        response = await call(first + i)
         latencies.append(time.monotonic() - scheduled)
         failures += response.status_code >= 300
 
@@ -227,15 +231,24 @@ async def bench(args: argparse.Namespace, pg: testing.Postgres) -> None:
                 sat_sys = await saturation(
                     checkout, concurrency=args.concurrency, seconds=args.saturation_seconds
                 )
-                lat_base, fail_base = await open_loop(
-                    baseline, rate=sat_base / 2, seconds=args.seconds
-                )
-                lat_sys, fail_sys = await open_loop(
-                    checkout, rate=sat_sys / 2, seconds=args.seconds
-                )
+                # Baseline and checkout alternate in `--rounds` slices, so load from other jobs on
+                # the box falls on both alike.
+                lat_base: list[float] = []
+                lat_sys: list[float] = []
+                fail_base = fail_sys = 0
+                for r in range(args.rounds):
+                    piece = args.seconds / args.rounds
+                    lat, failed = await open_loop(
+                        baseline, rate=sat_base / 2, seconds=piece, first=10_000_000 * (r + 1)
+                    )
+                    lat_base, fail_base = lat_base + lat, fail_base + failed
+                    lat, failed = await open_loop(
+                        checkout, rate=sat_sys / 2, seconds=piece, first=10_000_000 * (r + 11)
+                    )
+                    lat_sys, fail_sys = lat_sys + lat, fail_sys + failed
                 (lat_mix, fail_mix), (lat_pos, fail_pos) = await asyncio.gather(
-                    open_loop(checkout, rate=sat_sys / 2, seconds=args.seconds),
-                    open_loop(webhook, rate=args.pos_rate, seconds=args.seconds),
+                    open_loop(checkout, rate=sat_sys / 2, seconds=args.seconds, first=900_000_000),
+                    open_loop(webhook, rate=args.pos_rate, seconds=args.seconds, first=950_000_000),
                 )
     print(
         f"saturation (closed loop, c={args.concurrency}): "
@@ -268,6 +281,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--pos-rate", type=float, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     stack = testing.SessionStack()
     try:

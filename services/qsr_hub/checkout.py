@@ -42,27 +42,37 @@ class Runner:
             return state
         self._driving.add(state.id)
         try:
-            while (step := saga.next_step(state)) is not None:
-                outcome = await self.executor.execute(state, step)
-                after = saga.advance(state, step, outcome)
-                stuck = isinstance(outcome, Unavailable) and saga.next_step(after) == step
-                await self.store.save(
-                    after, now=self.clock(), hold=self.retry_after if stuck else None
-                )
-                state = after
-                if stuck and isinstance(outcome, Unavailable):
-                    log.warning(
-                        "saga %s: %s waits for its spoke: %s", state.id, step, outcome.reason
-                    )
-                    break
-            if saga.next_step(state) is None:
-                await self.store.save(state, now=self.clock(), hold=timedelta(0))
+            state = await self._run(state)
+            # An order event that arrived meanwhile (signal_if_driving) is applied at rest.
+            while (signalled := self._signalled(state)) != state:
+                await self.store.save(signalled, now=self.clock())
+                state = await self._run(signalled)
             return state
         finally:
             self._driving.discard(state.id)
+            self._signals.pop(state.id, None)
+
+    async def _run(self, state: saga.Saga) -> saga.Saga:
+        """One write per step; the step that brings the saga to rest also releases its lease."""
+        stepped = False
+        while (step := saga.next_step(state)) is not None:
+            stepped = True
+            outcome = await self.executor.execute(state, step)
+            after = saga.advance(state, step, outcome)
+            following = saga.next_step(after)
+            stuck = isinstance(outcome, Unavailable) and following == step
+            hold = self.retry_after if stuck else timedelta(0) if following is None else None
+            await self.store.save(after, now=self.clock(), hold=hold)
+            state = after
+            if stuck and isinstance(outcome, Unavailable):
+                log.warning("saga %s: %s waits for its spoke: %s", state.id, step, outcome.reason)
+                return state
+        if not stepped:  # a replay of a resting saga: release the lease the request took
+            await self.store.save(state, now=self.clock(), hold=timedelta(0))
+        return state
 
     def signal_if_driving(self, saga_id: str, *, completed: bool) -> bool:
-        """An order event for a saga this process is driving right now: applied between steps."""
+        """An order event for a saga this process is driving right now: applied once it rests."""
         if saga_id not in self._driving:
             return False
         self._signals[saga_id] = completed

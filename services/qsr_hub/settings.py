@@ -12,6 +12,8 @@ class HubSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QSR_HUB_", frozen=True)
 
     database_url: str = "sqlite:///qsr-hub.db"
+    # Connections kept, and as many again on demand (requests, resumer, POS worker, relay).
+    db_pool_size: int = 10
     config_dir: Path = Path("examples")  # StoreIntegration, LoyaltyProgram, Secret YAML
     namespace: str = "default"
     ordering_url: str = "http://127.0.0.1:8083"

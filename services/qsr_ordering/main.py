@@ -48,7 +48,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = db.engine_from_url(config.database_url)
+        engine = db.engine_from_url(config.database_url, pool_size=config.db_pool_size)
         if config.migrate:
             await db.migrate(
                 engine, version_locations=[tables.MIGRATIONS], target_metadata=[tables.metadata]

@@ -11,6 +11,7 @@ class OrderingSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QSR_ORDERING_", frozen=True)
 
     database_url: str = "sqlite:///qsr-ordering.db"
+    db_pool_size: int = 10  # connections kept, and as many again on demand
     config_dir: Path = Path("examples")  # rendered StoreIntegration YAML
     menu_url: str = "http://127.0.0.1:8091"
     menu_ttl_seconds: float = 30.0
