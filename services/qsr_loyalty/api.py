@@ -10,7 +10,7 @@ import json
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Header, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qsr_kit import auth
@@ -22,11 +22,21 @@ router = APIRouter(prefix="/v1", tags=["loyalty"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"content": {"application/problem+json": {}}, "description": text}
     for code, text in [
+        (400, "malformed JSON body, or no Idempotency-Key on a mutation"),
         (401, "no valid token"), (403, "scope or member not allowed"), (404, "not found"),
         (409, "conflict: insufficient points, limit, state or key in flight"),
         (422, "invalid body, or Idempotency-Key reused with another body"),
     ]
 }  # fmt: skip
+
+
+def _idempotency_key(
+    key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
+) -> None:
+    """Declares the header required in the OpenAPI; the guard answers 400 when it is missing."""
+
+
+KEYED = [Depends(_idempotency_key)]
 
 
 def _member_out(member: repository.Member) -> schemas.MemberOut:
@@ -44,7 +54,13 @@ def _redemption_out(hold: lots.Hold) -> schemas.RedemptionOut:
     )  # fmt: skip
 
 
-@router.post("/members", status_code=201, response_model=schemas.MemberOut, responses=PROBLEMS)
+@router.post(
+    "/members",
+    status_code=201,
+    response_model=schemas.MemberOut,
+    responses=PROBLEMS,
+    dependencies=KEYED,
+)
 async def enroll(
     body: schemas.MemberIn, who: Redeemer, idem: Idempotent, program: CurrentProgram, now: Now
 ) -> Any:
@@ -131,6 +147,7 @@ async def rewards(who: Reader, program: CurrentProgram) -> list[schemas.RewardOu
     status_code=201,
     response_model=schemas.RedemptionOut,
     responses=PROBLEMS,
+    dependencies=KEYED,
 )
 async def reserve(
     member_id: str,
@@ -154,7 +171,10 @@ async def reserve(
 
 
 @router.post(
-    "/redemptions/{redemption_id}/commit", response_model=schemas.RedemptionOut, responses=PROBLEMS
+    "/redemptions/{redemption_id}/commit",
+    response_model=schemas.RedemptionOut,
+    responses=PROBLEMS,
+    dependencies=KEYED,
 )
 async def commit(
     redemption_id: str, who: Redeemer, idem: Idempotent, program: CurrentProgram, now: Now
@@ -170,7 +190,10 @@ async def commit(
 
 
 @router.post(
-    "/redemptions/{redemption_id}/cancel", response_model=schemas.RedemptionOut, responses=PROBLEMS
+    "/redemptions/{redemption_id}/cancel",
+    response_model=schemas.RedemptionOut,
+    responses=PROBLEMS,
+    dependencies=KEYED,
 )
 async def cancel(
     redemption_id: str, who: Redeemer, idem: Idempotent, program: CurrentProgram, now: Now

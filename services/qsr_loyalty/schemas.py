@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from qsr_kit.domain import specs
 from qsr_loyalty.domain import orders
+from qsr_loyalty.domain.orders import IsoText
 
 MemberIdField = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 
@@ -19,7 +20,7 @@ class _In(BaseModel):
 
 class MemberIn(_In):
     member_id: str = MemberIdField
-    birthday: dt.date | None = None
+    birthday: Annotated[dt.date | None, IsoText] = None
 
     model_config = ConfigDict(
         extra="forbid",
@@ -116,7 +117,7 @@ class SimulateIn(_In):
     order: orders.Order
     member_id: str | None = Field(default=None, description="use this member's tier, bonuses, caps")
     tier: str | None = Field(default=None, description="or assume this tier")
-    first_order: bool = Field(
+    first_order: StrictBool = Field(
         default=False, description="without member_id: count as a first order"
     )
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Receive, Scope, Send
 
 from qsr_kit import auth, db, http, idempotency
 from qsr_ordering import placing, progressing, repository
@@ -12,7 +16,39 @@ from qsr_ordering.deps import Idem, Reader, Service, StoreWriter, Writer
 from qsr_ordering.domain.lifecycle import Action
 from qsr_ordering.schemas import OrderList, OrderOut, PlaceOrderIn, QuoteIn, QuoteOut, RefundIn
 
-router = APIRouter(prefix="/v1")
+
+class _Route(APIRoute):
+    """A 405 lists every method of the path in `Allow` (Starlette names only the first route's)."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.methods and scope["method"] not in self.methods:
+            routes = [r for r in scope["router"].routes if isinstance(r, APIRoute)]
+            allowed = sorted({m for r in routes if r.path == self.path for m in r.methods or ()})
+            raise HTTPException(405, headers={"Allow": ", ".join(allowed)})
+        await super().handle(scope, receive, send)
+
+
+router = APIRouter(prefix="/v1", route_class=_Route)
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {"content": {"application/problem+json": {}}, "description": text}
+    for code, text in [
+        (400, "malformed JSON body, or no Idempotency-Key on a mutation"),
+        (401, "no valid token"), (403, "scope, member or store not allowed"),
+        (404, "no such store or order"),
+        (409, "conflict: store closed or paused, slot full, order exists, illegal transition"),
+        (422, "invalid body or cart, or Idempotency-Key reused with another body"),
+        (503, "the menu (CMS) is unavailable"),
+    ]
+}  # fmt: skip
+
+
+def _idempotency_key(
+    key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
+) -> None:
+    """Declares the header required in the OpenAPI; the guard answers 400 when it is missing."""
+
+
+KEYED = [Depends(_idempotency_key)]
 
 
 def _context(service: Service, program: str) -> placing.Context:
@@ -21,13 +57,15 @@ def _context(service: Service, program: str) -> placing.Context:
     )
 
 
-@router.post("/quotes")
+@router.post("/quotes", responses=PROBLEMS)
 async def quote(body: QuoteIn, who: Writer, service: Service) -> QuoteOut:
     store = service.stores.get(body.store_id)
     return QuoteOut.of(await placing.quote(body, store, _context(service, store.program_ref.name)))
 
 
-@router.post("/orders", status_code=201)
+@router.post(
+    "/orders", status_code=201, response_model=OrderOut, responses=PROBLEMS, dependencies=KEYED
+)
 async def place(body: PlaceOrderIn, who: Writer, idem: Idem, service: Service) -> Response:
     if who.kind == "guest":
         body = body.model_copy(update={"member_id": who.member_id})
@@ -44,7 +82,7 @@ async def place(body: PlaceOrderIn, who: Writer, idem: Idem, service: Service) -
     return response
 
 
-@router.get("/orders/{order_id}")
+@router.get("/orders/{order_id}", responses=PROBLEMS)
 async def get_order(order_id: str, who: Reader, service: Service) -> OrderOut:
     async with db.transaction(service.sessions) as session:
         row = await repository.order_by_id(session, order_id)
@@ -55,7 +93,7 @@ async def get_order(order_id: str, who: Reader, service: Service) -> OrderOut:
     return OrderOut.of(row)
 
 
-@router.get("/orders")
+@router.get("/orders", responses=PROBLEMS)
 async def list_orders(
     who: Reader,
     service: Service,
@@ -68,7 +106,12 @@ async def list_orders(
     return OrderList(data=[OrderOut.of(r) for r in rows])
 
 
-@router.post("/orders/{order_id}/actions/{action}")
+@router.post(
+    "/orders/{order_id}/actions/{action}",
+    response_model=OrderOut,
+    responses=PROBLEMS,
+    dependencies=KEYED,
+)
 async def act(
     order_id: str, action: Action, who: StoreWriter, idem: Idem, service: Service
 ) -> Response:
@@ -77,7 +120,9 @@ async def act(
     return await _transition(order_id, action, who=who, idem=idem, service=service, amount=None)
 
 
-@router.post("/orders/{order_id}/refunds")
+@router.post(
+    "/orders/{order_id}/refunds", response_model=OrderOut, responses=PROBLEMS, dependencies=KEYED
+)
 async def refund(
     order_id: str, body: RefundIn, who: StoreWriter, idem: Idem, service: Service
 ) -> Response:

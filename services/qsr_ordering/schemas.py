@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from qsr_kit.domain import specs
 from qsr_ordering.domain import lifecycle, pricing
+
+
+def _iso_text(value: object) -> object:
+    """A time in JSON is an ISO 8601 string; a number is a type error, not a timestamp."""
+    if isinstance(value, int | float):
+        raise ValueError("expected an ISO 8601 string, not a number")
+    return value
 
 
 class _In(BaseModel):
@@ -25,7 +32,7 @@ class _Out(BaseModel):
 class QuoteIn(_In):
     store_id: str = Field(min_length=1, max_length=64)
     channel: specs.Channel
-    pickup_at: AwareDatetime | None = None
+    pickup_at: Annotated[AwareDatetime | None, BeforeValidator(_iso_text)] = None
     cart: pricing.Cart
 
 
@@ -39,9 +46,27 @@ class PlaceOrderIn(QuoteIn):
     member_id: str | None = Field(default=None, min_length=1, max_length=200)
     payment: Payment | None = None
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "storeId": "store-0001", "channel": "mobile-pickup", "memberId": "m-1",
+                    "cart": {
+                        "lines": [
+                            {"sku": "chicken-sandwich", "quantity": 2, "modifiers": ["spicy-mayo"]},
+                            {"sku": "drink-medium", "quantity": 1, "modifiers": ["cola"]},
+                        ],
+                        "tipMinor": 100,
+                    },
+                    "payment": {"reference": "auth-ref-1"},
+                }
+            ]
+        }
+    )  # fmt: skip
+
 
 class RefundIn(_In):
-    amount_minor: int | None = Field(default=None, ge=1)
+    amount_minor: Annotated[int | None, pricing.Whole] = Field(default=None, ge=1)
 
 
 class LineOut(_Out):

@@ -6,9 +6,9 @@ Built by the API (`/v1/simulate`) and by the consumers from `order.completed`; r
 from __future__ import annotations
 
 import datetime as dt
-from typing import NewType
+from typing import Annotated, NewType
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from qsr_kit.domain import specs
 
@@ -24,6 +24,24 @@ def minor_exponent(currency: str) -> int:
     return _MINOR_EXPONENT.get(currency, 2)
 
 
+def _iso_text(value: object) -> object:
+    """A date or time in JSON is an ISO 8601 string; a number is a type error, not a timestamp."""
+    if isinstance(value, int | float):
+        raise ValueError("expected an ISO 8601 string, not a number")
+    return value
+
+
+def _whole(value: object) -> object:
+    """An integer is a JSON number: `true` and `"5"` are type errors, not coerced."""
+    if isinstance(value, bool | str):
+        raise ValueError("expected an integer")
+    return value
+
+
+IsoText = BeforeValidator(_iso_text)
+Whole = BeforeValidator(_whole)
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -31,8 +49,10 @@ class _Model(BaseModel):
 class OrderLine(_Model):
     sku: str = Field(min_length=1, max_length=200)
     category: str | None = Field(default=None, max_length=100)
-    quantity: int = Field(ge=1, le=1000)
-    unit_price_minor: int = Field(ge=0, le=10_000_000, description="price of one unit, minor units")
+    quantity: Annotated[int, Whole] = Field(ge=1, le=1000)
+    unit_price_minor: Annotated[int, Whole] = Field(
+        ge=0, le=10_000_000, description="price of one unit, minor units"
+    )
 
     @property
     def amount_minor(self) -> int:
@@ -45,13 +65,15 @@ class Order(_Model):
     order_id: str = Field(min_length=1, max_length=200)
     store_id: str = Field(min_length=1, max_length=200)
     channel: specs.Channel
-    placed_at: AwareDatetime
+    placed_at: Annotated[AwareDatetime, IsoText]
     lines: tuple[OrderLine, ...] = Field(min_length=1, max_length=500)
-    discount_minor: int = Field(default=0, ge=0, description="order-level discount, minor units")
+    discount_minor: Annotated[int, Whole] = Field(
+        default=0, ge=0, description="order-level discount, minor units"
+    )
     check_number: str | None = Field(
         default=None, max_length=64, description="POS check number, unique per store and day"
     )
-    business_date: dt.date | None = Field(
+    business_date: Annotated[dt.date | None, IsoText] = Field(
         default=None, description="store business date; defaults to the store-local date"
     )
 

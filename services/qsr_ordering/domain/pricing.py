@@ -10,12 +10,23 @@ import enum
 from dataclasses import dataclass
 from datetime import time
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from qsr_ordering.domain import errors
 from qsr_ordering.domain.menu import Combo, Menu, MenuItem, ModifierGroup
+
+
+def _whole(value: object) -> object:
+    """An integer is a JSON number: `true` and `"5"` are type errors, not coerced."""
+    if isinstance(value, bool | str):
+        raise ValueError("expected an integer")
+    return value
+
+
+Whole = BeforeValidator(_whole)
 
 
 class _Model(BaseModel):
@@ -26,7 +37,7 @@ class _Model(BaseModel):
 
 class CartLine(_Model):
     sku: str = Field(min_length=1)
-    quantity: int = Field(ge=1, le=100)
+    quantity: Annotated[int, Whole] = Field(ge=1, le=100)
     modifiers: tuple[str, ...] = ()
 
 
@@ -41,13 +52,13 @@ class Discount(_Model):
 
     reward_id: str = Field(min_length=1)
     kind: DiscountKind
-    value: int = Field(default=0, ge=0)
+    value: Annotated[int, Whole] = Field(default=0, ge=0)
     sku: str | None = None
 
 
 class Cart(_Model):
     lines: tuple[CartLine, ...] = Field(min_length=1, max_length=100)
-    tip_minor: int = Field(default=0, ge=0, le=1_000_000)
+    tip_minor: Annotated[int, Whole] = Field(default=0, ge=0, le=1_000_000)
     discount: Discount | None = None
 
 
