@@ -153,6 +153,9 @@ def main() -> None:
     parser.add_argument("--stores", type=int, default=1000)
     parser.add_argument("--resync", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=1200.0)
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="write a cProfile of the operator process here"
+    )
     args = parser.parse_args()
 
     stack = Stack.create(die_with_parent=True)
@@ -196,9 +199,11 @@ def main() -> None:
             "QSR_OPERATOR_LIVENESS_ENDPOINT": f"http://127.0.0.1:{liveness_port}/healthz",
         }
         log = open(Path(tempfile.gettempdir()) / "qsr-operator-bench.log", "wb")  # noqa: SIM115
-        operator = subprocess.Popen(
-            [str(REPO / ".venv/bin/qsr-operator")], env=env, stdout=log, stderr=log
-        )
+        command = [str(REPO / ".venv/bin/qsr-operator")]
+        if args.profile is not None:  # written when the operator exits on SIGTERM
+            command = [str(REPO / ".venv/bin/python"), "-m", "cProfile", "-o", str(args.profile)]
+            command += ["-m", "qsr_operator.main"]
+        operator = subprocess.Popen(command, env=env, stdout=log, stderr=log)
         metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
         processes.wait_healthy(
             processes.Started("qsr-operator", operator.pid, Path(log.name), operator),

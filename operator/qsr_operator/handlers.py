@@ -31,6 +31,7 @@ CHILDREN = (
     ("policy/v1", "poddisruptionbudgets"),
 )
 MANAGED = {"app.kubernetes.io/managed-by": "qsr-operator"}
+WORKER_LIMIT = 64
 Index = kopf.Index[tuple[str, str], Any]
 
 
@@ -101,9 +102,11 @@ async def _program(
     await _run(reconcile_program.KIND, rt, body, step, raise_errors=raise_errors)
 
 
-async def _store(rt: Runtime, body: Mapping[str, Any], *, raise_errors: bool) -> None:
+async def _store(
+    rt: Runtime, body: Mapping[str, Any], programs: Index, *, raise_errors: bool
+) -> None:
     async def step() -> Outcome:
-        return await reconcile_store.reconcile(rt, body, now=_now())
+        return await reconcile_store.reconcile(rt, body, programs=programs, now=_now())
 
     await _run(reconcile_store.KIND, rt, body, step, raise_errors=raise_errors)
 
@@ -118,6 +121,9 @@ def configure_kopf(kopf_settings: kopf.OperatorSettings) -> None:
     kopf_settings.posting.reporting_component = "qsr-operator"
     kopf_settings.networking.request_timeout = 60
     kopf_settings.networking.connect_timeout = 10
+    # Objects handled at once: bounds the burst (memory, API and Kafka load) when many arrive.
+    kopf_settings.queueing.worker_limit = WORKER_LIMIT
+    kopf_settings.queueing.idle_timeout = 1.0  # an idle object's worker frees its slot sooner
 
 
 def build_registry(settings: Settings, runtime: Runtime) -> kopf.OperatorRegistry:
@@ -199,11 +205,12 @@ def build_registry(settings: Settings, runtime: Runtime) -> kopf.OperatorRegistr
     @kopf.on.create(*STORES, id="store", registry=registry)
     @kopf.on.update(*STORES, id="store", registry=registry)
     async def store_changed(**kw: Any) -> None:
-        await _store(rt, kw["body"], raise_errors=True)
+        await _store(rt, kw["body"], kw["programs"], raise_errors=True)
 
     @kopf.timer(*STORES, id="store-resync", interval=settings.resync_seconds, registry=registry)
     async def store_resync(**kw: Any) -> None:
-        await _unless_stopped(kw["stopped"], _store(rt, kw["body"], raise_errors=False))
+        work = _store(rt, kw["body"], kw["programs"], raise_errors=False)
+        await _unless_stopped(kw["stopped"], work)
 
     @kopf.on.delete(
         *STORES, id="store-deleted", timeout=settings.delete_timeout_seconds, registry=registry

@@ -6,7 +6,7 @@ no Deployment changes, so onboarding the 1,000th store rolls nothing. Publishes 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,6 @@ from qsr_operator.domain.conditions import Condition, Type
 from qsr_operator.runtime import Note, Outcome, Runtime
 
 KIND = "StoreIntegration"
-PROGRAM_API = f"{specs.API_GROUP}/{specs.API_VERSION}"
 
 
 def parse(body: Mapping[str, Any]) -> specs.StoreIntegrationSpec:
@@ -47,8 +46,17 @@ def topics_ready(program: Mapping[str, Any]) -> bool:
     return False
 
 
-async def reconcile(rt: Runtime, body: Mapping[str, Any], *, now: datetime) -> Outcome:
-    """Check the program and secrets, publish the store's config if it changed, report status."""
+Programs = Mapping[tuple[str, str], Collection[Mapping[str, Any]]]
+
+
+async def reconcile(
+    rt: Runtime, body: Mapping[str, Any], *, programs: Programs, now: datetime
+) -> Outcome:
+    """Check the program and secrets, publish the store's config if it changed, report status.
+
+    `programs` is Kopf's index of program bodies by (namespace, name), kept by the watch: a store
+    reads its program there, not with a GET. A stale entry only delays Ready to the next retry.
+    """
     outcome = Outcome()
     meta = body["metadata"]
     namespace, name = meta["namespace"], meta["name"]
@@ -70,7 +78,7 @@ async def reconcile(rt: Runtime, body: Mapping[str, Any], *, now: datetime) -> O
     status = body.get("status") or {}
     checksum = status.get("configChecksum")
     try:
-        program = await rt.kube.get(PROGRAM_API, "LoyaltyProgram", namespace, spec.program_ref.name)
+        program = next(iter(programs.get((namespace, spec.program_ref.name), ())), None)
         missing = await missing_secrets(rt, namespace, spec)
     except kube.KubeError as exc:
         outcome.temporary = f"Kubernetes API: {exc}"
