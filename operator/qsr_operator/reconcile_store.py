@@ -6,6 +6,7 @@ no Deployment changes, so onboarding the 1,000th store rolls nothing. Publishes 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
@@ -29,8 +30,10 @@ async def missing_secrets(
     rt: Runtime, namespace: str, spec: specs.StoreIntegrationSpec
 ) -> list[str]:
     missing = []
-    for field, ref in stores.secret_refs(spec):
-        secret = await rt.kube.get("v1", "Secret", namespace, ref.name)
+    refs = stores.secret_refs(spec)
+    # Concurrently: a store waits for one round trip, not one per Secret.
+    found = await asyncio.gather(*(rt.kube.get("v1", "Secret", namespace, r.name) for _, r in refs))
+    for (field, ref), secret in zip(refs, found, strict=True):
         data = {**((secret or {}).get("data") or {}), **((secret or {}).get("stringData") or {})}
         if secret is None:
             missing.append(f"{field}: Secret {ref.name!r} not found")
