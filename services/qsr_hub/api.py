@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from qsr_hub import pos_ingest, summary
@@ -16,8 +16,52 @@ from qsr_hub.domain import saga, signatures
 from qsr_hub.domain.saga import Phase, Step
 from qsr_hub.schemas import CheckoutIn
 from qsr_kit import auth, http
+from qsr_kit.domain.auth_principal import NotYourObject
 
 router = APIRouter(prefix="/v1")
+EVENT_ID_MAX = 2**63 - 1  # a POS event id is a signed 64-bit key (BIGINT / SQLite INTEGER)
+_PROBLEM_TEXT = {
+    400: "malformed request: no Idempotency-Key, or a POS payload that is not valid (kept)",
+    401: "no valid token, or a POS webhook whose signature does not verify",
+    402: "the card processor declined the payment",
+    403: "scope, member or store not allowed; the summary is for guests only",
+    404: "no such store, checkout, POS event or order",
+    409: "conflict: reward not reservable, store closed or paused, slot full",
+    422: "invalid body, cart or parameter, or an Idempotency-Key reused with another body",
+    503: "a spoke (ordering, payments, loyalty, CMS) or a secret is unavailable",
+}
+
+
+def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses for these problem statuses (RFC 9457, application/problem+json)."""
+    return {
+        code: {"content": {"application/problem+json": {}}, "description": _PROBLEM_TEXT[code]}
+        for code in codes
+    }
+
+
+# The checkout's own answers: GET answers what POST answered (placed, in progress or failed).
+_CHECKOUT = {
+    201: {"description": "placed"},
+    202: {"description": "accepted: compensating or waiting on a spoke"},
+} | _problems(401, 402, 403, 404, 409, 422, 503)
+
+
+def _idempotency_key(
+    key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
+) -> None:
+    """Declares the header required in the OpenAPI; `_key_of` answers 400 when it is missing."""
+
+
+def _key_of(
+    key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+) -> str:
+    if not key:
+        raise http.BadRequest(
+            "Idempotency-Key header is required on this mutation", field="Idempotency-Key"
+        )
+    return key
+
 
 # Which problem a failed saga answers, by the step that failed (ordering's own status wins).
 _FAILED_STATUS = {
@@ -28,17 +72,18 @@ _FAILED_STATUS = {
 }
 
 
-@router.post("/checkout")
+@router.post(
+    "/checkout",
+    status_code=201,
+    responses=_CHECKOUT | _problems(400),
+    dependencies=[Depends(_idempotency_key)],
+)
 async def checkout(
     body: CheckoutIn,
     who: Shopper,
     service: Service,
-    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key", max_length=255),
+    idempotency_key: Annotated[str, Depends(_key_of)],
 ) -> Response:
-    if not idempotency_key:
-        raise http.BadRequest(
-            "Idempotency-Key header is required on this mutation", field="Idempotency-Key"
-        )
     member_id = who.member_id if who.kind == "guest" else body.member_id
     if member_id is not None:
         auth.ensure_can_act_for_member(who, member_id)
@@ -70,7 +115,7 @@ async def checkout(
     return answer_of(await service.runner.drive(state))
 
 
-@router.get("/checkout/{checkout_id}")
+@router.get("/checkout/{checkout_id}", status_code=201, responses=_CHECKOUT)
 async def checkout_status(checkout_id: str, who: Shopper, service: Service) -> Response:
     state = await service.sagas.by_id(checkout_id)
     if state is None or (who.kind == "guest" and state.member_id != who.member_id):
@@ -121,23 +166,25 @@ def answer_of(state: saga.Saga) -> Response:
     return JSONResponse(body, status_code=202)
 
 
-@router.get("/me/summary")
+@router.get("/me/summary", responses=_problems(401, 403, 404, 503))
 async def me_summary(who: Reader, service: Service) -> dict[str, Any]:
     if who.member_id is None:
-        raise http.BadRequest("the summary is for guests (a member) only", field="Authorization")
+        raise auth.AuthProblem(NotYourObject("the summary is for guests (a member) only"))
     program = next(iter(service.config.programs))
     return await summary.summary_of(
         who, who.member_id, loyalty=service.loyalty_for_program(program), ordering=service.ordering
     )
 
 
-@router.get("/stores/{store_id}/menu")
+@router.get("/stores/{store_id}/menu", responses=_problems(404, 503))
 async def menu(store_id: str, service: Service) -> dict[str, Any]:
     service.config.store(store_id)
     return await service.menus.menu_of(store_id)
 
 
-@router.post("/pos/{store_id}/events", status_code=202)
+@router.post(
+    "/pos/{store_id}/events", status_code=202, responses=_problems(400, 401, 404, 422, 503)
+)
 async def pos_event(
     store_id: str,
     request: Request,
@@ -158,9 +205,12 @@ async def pos_event(
     return {"eventId": receipt.id, "duplicate": receipt.duplicate}
 
 
-@router.get("/pos/{store_id}/events/{event_id}")
+@router.get("/pos/{store_id}/events/{event_id}", responses=_problems(401, 403, 404, 422))
 async def pos_event_status(
-    store_id: str, event_id: int, who: StoreReader, service: Service
+    store_id: str,
+    event_id: Annotated[int, Path(ge=1, le=EVENT_ID_MAX)],
+    who: StoreReader,
+    service: Service,
 ) -> dict[str, Any]:
     auth.ensure_can_act_for_store(who, store_id)
     found = await pos_ingest.event_of(service.sessions, store_id=store_id, event_id=event_id)
