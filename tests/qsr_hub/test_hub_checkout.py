@@ -148,3 +148,25 @@ async def test_the_summary_is_partial_when_loyalty_is_down(
         ["loyalty"],
     )
     assert len(body["orders"]) == 1
+
+
+async def test_a_checkout_is_readable_by_its_guest_and_services_but_no_other_guest(
+    platform: Platform,
+) -> None:
+    owner, stranger = member(platform), member(platform)
+    placed = await platform.checkout(owner)
+    assert placed.status_code == 201, placed.text
+    path = f"/v1/checkout/{placed.json()['checkoutId']}"
+
+    def as_(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    mine = await platform.client.get(path, headers=as_(platform.token(member_id=owner)))
+    theirs = await platform.client.get(path, headers=as_(platform.token(member_id=stranger)))
+    service = await platform.client.get(path, headers=as_(platform.token()))
+    anonymous = await platform.client.get(path)
+    assert mine.status_code == 201 and mine.json()["checkoutId"] == placed.json()["checkoutId"]
+    # another guest learns nothing, not even that the checkout exists
+    assert (theirs.status_code, theirs.json()["title"]) == (404, "Not Found")
+    assert service.status_code == 201
+    assert anonymous.status_code == 401
