@@ -9,18 +9,14 @@ and are answered with a 4xx problem naming the field.
 
 from __future__ import annotations
 
-import asyncio
-import re
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
+from tests import openapi_fuzzing
 from tests.qsr_hub.platform import (
     SERVICE_SCOPES,
     Platform,
@@ -31,23 +27,7 @@ from tests.qsr_hub.platform import (
 )
 from tests.qsr_hub.sims import Simulator
 
-STARTUP_DEADLINE_S = 20.0
 BUDGET_S = 60
-
-
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + STARTUP_DEADLINE_S
-    while not server.started:
-        assert not task.done() and time.monotonic() < deadline, "hub did not start"
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture
@@ -69,7 +49,7 @@ async def served(
         loyalty=paytronix_sim,
         start_hub=False,
     ) as platform:
-        async for url in serving(platform.hub_app()):
+        async for url in openapi_fuzzing.serving(platform.hub_app(), name="hub"):
             yield platform, url
             await eventually(lambda: ordering_outbox_drained(platform))
     for sim in (card_processor, paytronix_sim, cms_sim):
@@ -82,30 +62,11 @@ async def test_schemathesis_finds_no_failures(served: tuple[Platform, str], tmp_
         subject="svc-hub", kind="service", scopes=SERVICE_SCOPES, now=time.time(),
         lifetime_seconds=600,
     )  # fmt: skip
-    st = Path(sys.executable).with_name("st")
-    process = await asyncio.create_subprocess_exec(
-        str(st),
-        "run",
-        f"{url}/openapi.json",
-        "--header",
-        f"Authorization: Bearer {token}",
-        "--phases",
-        "examples,coverage,fuzzing,stateful",
-        "--exclude-checks",
-        "positive_data_acceptance",
-        "--max-time",
-        str(BUDGET_S),
-        "--workers",
-        "1",
-        cwd=tmp_path,  # its example database and reports stay out of the checkout
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    report = await openapi_fuzzing.run_schemathesis(
+        url, token=token, cwd=tmp_path, budget_s=BUDGET_S
     )
-    output, _ = await process.communicate()
-    report = output.decode(errors="replace")
-    assert process.returncode == 0, report[-8000:]
-    tested = re.search(r"Tested: (\d+)", report)
-    assert tested is not None and int(tested.group(1)) >= 3, report[-2000:]
+    assert report.returncode == 0, report.text[-8000:]
+    assert report.operations_tested >= 3, report.text[-2000:]
 
 
 # What the run made the hub say differently; each answer is now declared in the OpenAPI.

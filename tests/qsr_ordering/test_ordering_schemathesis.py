@@ -10,39 +10,19 @@ docs/security.md lists this exception.
 
 from __future__ import annotations
 
-import asyncio
-import re
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from qsr_kit import auth, bus
 from qsr_ordering import main
 from qsr_ordering.settings import OrderingSettings
+from tests import openapi_fuzzing
 from tests.qsr_ordering.service import AUDIENCE, ISSUER, config_dir
 
-STARTUP_DEADLINE_S = 20.0
 BUDGET_S = 60
-
-
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + STARTUP_DEADLINE_S
-    while not server.started:
-        assert not task.done() and time.monotonic() < deadline, "ordering did not start"
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture
@@ -60,7 +40,7 @@ async def ordering_url(
     )  # fmt: skip
     verifier = auth.Verifier.static(issuer.jwks(), issuer=ISSUER, audience=AUDIENCE)
     app = main.create_app(settings, verifier=verifier, publisher=bus.InProcessBus())
-    async for url in serving(app):
+    async for url in openapi_fuzzing.serving(app, name="ordering"):
         yield url
 
 
@@ -71,27 +51,8 @@ async def test_schemathesis_finds_no_failures(
         subject="svc-hub", kind="service", scopes=["orders:read", "orders:write", "store:write"],
         now=time.time(), lifetime_seconds=600,
     )  # fmt: skip
-    st = Path(sys.executable).with_name("st")
-    process = await asyncio.create_subprocess_exec(
-        str(st),
-        "run",
-        f"{ordering_url}/openapi.json",
-        "--header",
-        f"Authorization: Bearer {token}",
-        "--phases",
-        "examples,coverage,fuzzing,stateful",
-        "--exclude-checks",
-        "positive_data_acceptance",
-        "--max-time",
-        str(BUDGET_S),
-        "--workers",
-        "1",
-        cwd=tmp_path,  # its example database and reports stay out of the checkout
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    report = await openapi_fuzzing.run_schemathesis(
+        ordering_url, token=token, cwd=tmp_path, budget_s=BUDGET_S
     )
-    output, _ = await process.communicate()
-    report = output.decode(errors="replace")
-    assert process.returncode == 0, report[-6000:]
-    tested = re.search(r"Tested: (\d+)", report)
-    assert tested is not None and int(tested.group(1)) >= 5, report[-2000:]
+    assert report.returncode == 0, report.text[-6000:]
+    assert report.operations_tested >= 5, report.text[-2000:]
