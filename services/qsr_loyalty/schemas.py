@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from qsr_kit.domain import specs
 from qsr_loyalty.domain import orders
-from qsr_loyalty.domain.orders import IsoText
+from qsr_loyalty.domain.orders import IsoText, Plausible
 
 MemberIdField = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 
@@ -20,7 +20,7 @@ class _In(BaseModel):
 
 class MemberIn(_In):
     member_id: str = MemberIdField
-    birthday: Annotated[dt.date | None, IsoText] = None
+    birthday: Annotated[dt.date | None, IsoText, Plausible] = None
 
     model_config = ConfigDict(
         extra="forbid",

@@ -348,3 +348,38 @@ async def test_concurrent_redemptions_never_overspend(service: support.Service) 
     balance = await service.balance("m-1")
     outcome = (len(held), [c.status_code for c in commits], balance["available"], balance["spent"])
     assert outcome == (3, [200, 200, 200], 200, 900)
+
+
+@pytest.mark.parametrize(
+    "placed_at",
+    [
+        pytest.param("0001-01-01T00:00:00Z", id="year-1-in-chicago-underflows"),
+        pytest.param("9999-12-31T23:59:59Z", id="year-9999-expiry-overflows"),
+    ],
+)
+async def test_an_implausible_order_time_is_refused_naming_the_field(
+    service: support.Service, placed_at: str
+) -> None:
+    # Found by Schemathesis: year 1 UTC is year 0 in the store's zone, a 500 before this rule.
+    await service.enroll("m-1")
+    body = {
+        "order": {
+            "order_id": "o-1", "store_id": "store-0001", "channel": "mobile-pickup",
+            "placed_at": placed_at,
+            "lines": [{"sku": "combo-family", "quantity": 1, "unit_price_minor": 2000}],
+        },
+        "member_id": "m-1",
+    }  # fmt: skip
+    response = await service.client.post(
+        "/v1/simulate", json=body, headers=service.headers(key=None)
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "body.order.placed_at"
+
+
+async def test_an_implausible_birthday_is_refused_naming_the_field(
+    service: support.Service,
+) -> None:
+    response = await service.enroll("m-1", birthday="0001-01-01")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "body.birthday"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, NewType
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from qsr_kit.domain import specs
 
@@ -38,8 +38,21 @@ def _whole(value: object) -> object:
     return value
 
 
+# Orders, business days and birthdays fall in these years; far outside them, time-zone and
+# expiry arithmetic leaves the calendar's range (0001-01-01Z in Chicago is year 0: OverflowError).
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+
+
+def _plausible(value: dt.date | None) -> dt.date | None:
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if day is not None and not EARLIEST <= day <= LATEST:
+        raise ValueError(f"must fall between {EARLIEST} and {LATEST}")
+    return value
+
+
 IsoText = BeforeValidator(_iso_text)
 Whole = BeforeValidator(_whole)
+Plausible = AfterValidator(_plausible)
 
 
 class _Model(BaseModel):
@@ -65,7 +78,7 @@ class Order(_Model):
     order_id: str = Field(min_length=1, max_length=200)
     store_id: str = Field(min_length=1, max_length=200)
     channel: specs.Channel
-    placed_at: Annotated[AwareDatetime, IsoText]
+    placed_at: Annotated[AwareDatetime, IsoText, Plausible]
     lines: tuple[OrderLine, ...] = Field(min_length=1, max_length=500)
     discount_minor: Annotated[int, Whole] = Field(
         default=0, ge=0, description="order-level discount, minor units"
@@ -73,7 +86,7 @@ class Order(_Model):
     check_number: str | None = Field(
         default=None, max_length=64, description="POS check number, unique per store and day"
     )
-    business_date: Annotated[dt.date | None, IsoText] = Field(
+    business_date: Annotated[dt.date | None, IsoText, Plausible] = Field(
         default=None, description="store business date; defaults to the store-local date"
     )
 
