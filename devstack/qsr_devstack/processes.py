@@ -117,8 +117,8 @@ def wait_healthy(
     deadline = time.monotonic() + timeout
     last_error = ""
     while True:
-        exited = proc.popen.poll() if proc.popen is not None else None
-        if exited is not None or not is_alive(proc.pid):
+        exited = _exit_code(proc)
+        if exited is not None or (proc.popen is None and not is_alive(proc.pid)):
             raise StartError(
                 f"{proc.name} exited (code {exited}) before it was {what}; log {proc.log}:\n"
                 f"{log_tail(proc.log)}"
@@ -134,6 +134,17 @@ def wait_healthy(
                 f"log {proc.log}:\n{log_tail(proc.log)}"
             )
         time.sleep(POLL_SECONDS)
+
+
+def _exit_code(proc: Started) -> int | None:
+    """The exit code if the process has ended, reaping it (a child that ended between two checks
+    is a zombie that only `wait` collects; unreaped, it makes Popen warn later)."""
+    if proc.popen is None:
+        return None
+    code = proc.popen.poll()
+    if code is None and not is_alive(proc.pid):
+        code = proc.popen.wait(timeout=5)
+    return code
 
 
 def process_group_rss(pgid: int) -> int:
