@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from qsr_kit.domain import specs
+from qsr_kit.domain import calendar, specs
 from qsr_ordering.domain import lifecycle, pricing
 
 
@@ -32,7 +32,9 @@ class _Out(BaseModel):
 class QuoteIn(_In):
     store_id: str = Field(min_length=1, max_length=64)
     channel: specs.Channel
-    pickup_at: Annotated[AwareDatetime | None, BeforeValidator(_iso_text)] = None
+    pickup_at: Annotated[AwareDatetime | None, BeforeValidator(_iso_text), calendar.Plausible] = (
+        None
+    )
     cart: pricing.Cart
 
 

@@ -122,3 +122,19 @@ async def test_a_guest_places_for_themself_and_cannot_read_others(ordering: Orde
         f"/v1/orders/{mine.json()['id']}", headers=ordering.headers(member_id="m-8", key=None)
     )
     assert other.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "pickup_at",
+    [
+        pytest.param("0001-01-01T00:00:00Z", id="year-1-in-chicago-underflows"),
+        pytest.param("9999-12-31T23:59:00Z", id="year-9999"),
+    ],
+)
+async def test_an_implausible_pickup_time_is_refused_naming_the_field(
+    ordering: Ordering, pickup_at: str
+) -> None:
+    # Year 1 UTC is year 0 in the store's zone: a 500 before the calendar rule.
+    response = await ordering.place(order_body(pickupAt=pickup_at))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "body.pickupAt"

@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, NewType
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
-from qsr_kit.domain import specs
+from qsr_kit.domain import calendar, specs
 
 MemberId = NewType("MemberId", str)
 OrderKey = NewType("OrderKey", str)
@@ -38,21 +38,9 @@ def _whole(value: object) -> object:
     return value
 
 
-# Orders, business days and birthdays fall in these years; far outside them, time-zone and
-# expiry arithmetic leaves the calendar's range (0001-01-01Z in Chicago is year 0: OverflowError).
-EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
-
-
-def _plausible(value: dt.date | None) -> dt.date | None:
-    day = value.date() if isinstance(value, dt.datetime) else value
-    if day is not None and not EARLIEST <= day <= LATEST:
-        raise ValueError(f"must fall between {EARLIEST} and {LATEST}")
-    return value
-
-
 IsoText = BeforeValidator(_iso_text)
 Whole = BeforeValidator(_whole)
-Plausible = AfterValidator(_plausible)
+Plausible = calendar.Plausible
 
 
 class _Model(BaseModel):
