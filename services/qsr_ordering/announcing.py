@@ -71,6 +71,7 @@ def payload_of(
         currency=row["currency"],
         amount_minor=amount,
         full=full,
+        money_minor=refund_minor,
     )
 
 

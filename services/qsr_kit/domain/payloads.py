@@ -98,8 +98,13 @@ class OrderRefunded(_OrderEvent):
     refund_id: Id
     refunded_at: AwareDatetime
     currency: Currency
+    # Loyalty's basis of this refund (pre-tax, after discount, prorated from the money refunded).
     amount_minor: Minor
+    # True when the order is now refunded in full.
     full: bool
+    # The money given back to the guest by this refund, in `currency` minor units (tax and tip
+    # included): what the card is refunded. None from producers older than the field.
+    money_minor: Minor | None = None
 
 
 class OrderCancelled(_OrderEvent):
