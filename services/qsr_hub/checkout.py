@@ -1,5 +1,6 @@
 """Drives checkout sagas: the request path runs a new saga to its first resting point, the
-resumer picks up sagas a crash or an unavailable spoke left behind, events trigger capture/void.
+resumer picks up sagas a crash or an unavailable spoke left behind, events trigger capture/void,
+and the resumer's passes also pay the card refunds of refunded orders (`refunding`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 from qsr_hub.domain import saga
 from qsr_hub.domain.saga import Unavailable
 from qsr_hub.executing import Executor
+from qsr_hub.refunding import Refunder
 from qsr_hub.saga_store import SagaStore
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,10 @@ class Runner:
         # Order events that arrive while this process drives the saga, applied between steps.
         self._signals: dict[str, bool] = {}
         self._wakeup = asyncio.Event()
+        # Card refunds of refunded orders ride the resumer's passes (after the captures).
+        self.refunds = Refunder(
+            store.sessions, executor.spokes, clock=clock, retry_after=retry_after, lease=store.lease
+        )
 
     async def drive(self, state: saga.Saga) -> saga.Saga:
         """Runs steps until the saga rests: terminal, waiting for completion, or a spoke is down."""
@@ -89,7 +95,7 @@ class Runner:
         return saga.order_completed(state) if completed else saga.order_cancelled(state)
 
     async def resume_due(self) -> int:
-        """One pass of the resumer: claims and drives every saga whose lease lapsed."""
+        """One pass of the resumer: drives every saga whose lease lapsed, then pays due refunds."""
         driven = 0
         for saga_id in await self.store.due(now=self.clock()):
             if saga_id in self._driving or not await self.store.claim(saga_id, now=self.clock()):
@@ -98,7 +104,7 @@ class Runner:
             if state is not None:
                 await self.drive(state)
                 driven += 1
-        return driven
+        return driven + await self.refunds.run_due()
 
     async def run_resumer(self, stop: asyncio.Event, *, every: float) -> None:
         while not stop.is_set():

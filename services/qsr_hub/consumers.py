@@ -1,5 +1,6 @@
-"""The hub's consumer of the orders stream: capture on completion, void on cancellation, and
-check-based accrual for programs whose loyalty provider is external (Paytronix-style).
+"""The hub's consumer of the orders stream: capture on completion, void on cancellation, a card
+refund owed on each refund of a checkout order, and check-based accrual for programs whose loyalty
+provider is external (Paytronix-style).
 
 Runs inside the kit's inbox transaction, so the saga row changes with the inbox row: a crash
 after the commit leaves a saga the resumer finishes, never a lost capture.
@@ -12,6 +13,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qsr_hub import refunding
 from qsr_hub.checkout import Runner
 from qsr_hub.config import Config
 from qsr_hub.domain import saga
@@ -35,6 +37,10 @@ def handler(
                 await _signal(session, runner, payload.order_id, completed=True)
         elif isinstance(payload, payloads.OrderCancelled):
             await _signal(session, runner, payload.order_id, completed=False)
+        elif isinstance(payload, payloads.OrderRefunded) and await refunding.owe(
+            session, payload, now=runner.clock()
+        ):
+            runner.kick()  # recorded with the inbox row; the resumer's next pass refunds the card
 
     return handle
 

@@ -1,4 +1,4 @@
-"""The hub's tables: persisted checkout sagas and POS webhooks (raw, as received, kept)."""
+"""The hub's tables: persisted checkout sagas, card refunds owed, and POS webhooks (raw, kept)."""
 
 from __future__ import annotations
 
@@ -51,4 +51,25 @@ pos_completions = sa.Table(
     sa.Column("event_id", sa.String(200), nullable=False),
     sa.Column("pos_event_id", sa.BigInteger(), nullable=False),
     sa.Column("created_at", schema.UtcDateTime(), nullable=False),
+)
+
+# One row per ordering refund (`order.refunded`'s refund id) of a checkout order: the card refund
+# the hub owes, retried until the processor answers (pending → refunded | refused).
+card_refunds = sa.Table(
+    "hub_card_refunds",
+    metadata,
+    sa.Column("refund_id", sa.String(200), primary_key=True),
+    sa.Column("saga_id", sa.String(64), nullable=False, index=True),
+    sa.Column("order_id", sa.String(64), nullable=False),
+    sa.Column("money_minor", sa.BigInteger(), nullable=True),  # None: the rest (a full refund)
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("full", sa.Boolean(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending|refunded|refused
+    sa.Column("refunded_minor", sa.BigInteger(), nullable=True),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("next_attempt_at", schema.UtcDateTime(), nullable=False),
+    sa.Column("created_at", schema.UtcDateTime(), nullable=False),
+    sa.Column("updated_at", schema.UtcDateTime(), nullable=False),
+    sa.Index("ix_hub_card_refunds_due", "status", "next_attempt_at"),
 )
