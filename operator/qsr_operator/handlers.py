@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import kopf
 
-from qsr_operator import metrics, reconcile_program, reconcile_store, topics
+from qsr_operator import deletion, metrics, reconcile_program, reconcile_store, topics
 from qsr_operator.runtime import Outcome, Runtime
 from qsr_operator.settings import Settings
 
@@ -181,11 +181,12 @@ def build_registry(settings: Settings, runtime: Runtime) -> kopf.OperatorRegistr
         body = kw["body"]
         try:
             rt.forget(body)
-            note = await reconcile_program.delete_topics(rt, body)
+            note = await deletion.delete_topics(rt, body, runtime=kw["runtime"])
         except topics.KafkaUnavailable as exc:
             raise kopf.TemporaryError(str(exc), delay=rt.settings.retry_seconds) from exc
         if note is not None:
-            kopf.event(body, type="Normal", reason=note.reason, message=note.message)
+            kind = "Warning" if note.warning else "Normal"  # TopicsLeftBehind: gave up on Kafka
+            kopf.event(body, type=kind, reason=note.reason, message=note.message)
 
     for group_version, plural in CHILDREN:
 
