@@ -193,7 +193,7 @@ async def pos_event(
     signature: str | None = Header(default=None, alias=signatures.SIGNATURE_HEADER),
 ) -> dict[str, Any]:
     receipt = await pos_ingest.receive(
-        service.sessions,
+        service.pos_sessions,
         service.config,
         store_id=store_id,
         raw=await request.body(),

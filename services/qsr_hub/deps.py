@@ -32,6 +32,7 @@ class Hub:
     loyalty_for_program: Callable[[str], LoyaltySpoke]
     clock: Callable[[], datetime]
     pos_wakeup: asyncio.Event
+    pos_sessions: async_sessionmaker[AsyncSession]  # the webhook route's own pool
 
 
 def hub(request: Request) -> Hub:

@@ -66,6 +66,10 @@ def create_app(
                 engine, version_locations=[tables.MIGRATIONS], target_metadata=[tables.metadata]
             )
         sessions = db.sessionmaker_of(engine)
+        # The webhook's own small pool: its insert never queues behind saga/worker transactions.
+        ingest_engine = db.engine_from_url(
+            config.database_url, pool_size=config.pos_ingest_pool_size
+        )
         http.add_readiness_check(app, "db", lambda: db.ping(engine))
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
@@ -75,7 +79,8 @@ def create_app(
             )
             auth.install(app, verifier or _remote_verifier(config, client))
             token = service_token or _client_credentials(config, client)
-            hub = _hub(config, sessions, client, token, clock)
+            ingest = db.sessionmaker_of(ingest_engine)
+            hub = _hub(config, sessions, ingest, client, token, clock)
             app.state.hub = hub
             events_out = await _publisher(stack, publisher, config)
             relay = outbox.Relay(engine, events_out) if events_out else None
@@ -125,6 +130,7 @@ def create_app(
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 await _dispose(engine)
+                await _dispose(ingest_engine)
 
     app = http.service_app(
         title="qsr hub",
@@ -145,6 +151,7 @@ def create_app(
 def _hub(
     config: HubSettings,
     sessions: Any,
+    pos_sessions: Any,
     client: httpx.AsyncClient,
     token: TokenSource,
     clock: Callable[[], datetime],
@@ -210,6 +217,7 @@ def _hub(
         loyalty_for_program=loyalty_for_program,
         clock=clock,
         pos_wakeup=asyncio.Event(),
+        pos_sessions=pos_sessions,
     )
 
 

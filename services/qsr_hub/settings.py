@@ -14,6 +14,9 @@ class HubSettings(BaseSettings):
     database_url: str = "sqlite:///qsr-hub.db"
     # Connections kept, and as many again on demand (requests, resumer, POS worker, relay).
     db_pool_size: int = 10
+    # The POS webhook route's own connections (and as many again on demand): a webhook never
+    # waits behind checkouts, the resumer, the POS worker, the relay or the consumer.
+    pos_ingest_pool_size: int = 2
     config_dir: Path = Path("examples")  # StoreIntegration, LoyaltyProgram, Secret YAML
     namespace: str = "default"
     ordering_url: str = "http://127.0.0.1:8083"
