@@ -20,7 +20,7 @@ from fastapi.responses import Response
 
 from qsr_kit import auth, bus, consuming, db, http, idempotency, kafka, outbox
 from qsr_kit.domain import payloads, topics
-from qsr_loyalty import api, consumers, program, redemptions, seeding, tables
+from qsr_loyalty import api, consumers, program, redemptions, retiering, seeding, tables
 from qsr_loyalty.domain import errors
 from qsr_loyalty.settings import Settings
 
@@ -116,6 +116,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         asyncio.create_task(relay.run(stop)),
         asyncio.create_task(_sweeping(app, stop)),
     ]
+    retier = retiering.run(sessions, served, clock=app.state.loyalty_clock, stop=stop)
+    app.state.loyalty_retiering = asyncio.create_task(retier)  # a new program re-tiers everyone
+    tasks.append(app.state.loyalty_retiering)
     if settings.consume:
         orders = topics.Topic(served.orders_topic)
         if settings.kafka_bootstrap:
