@@ -1,8 +1,10 @@
-"""`kopf run -m qsr_operator`: Kopf's own CLI, as a separate process, runs our handlers."""
+"""`kopf run -m qsr_operator`: Kopf's own CLI, as a separate process, runs our handlers; any other
+import of the package stays free of Kopf (so `qsr-operator` can hide the kubernetes clients)."""
 
 from __future__ import annotations
 
 import copy
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,7 +16,6 @@ from tests.qsr_operator import cluster
 from tests.qsr_operator.cluster import Cluster
 from tests.qsr_operator.manifests import example_docs
 
-pytestmark = [pytest.mark.k8s, pytest.mark.kafka]
 LP = "loyaltyprograms"
 KOPF = Path(sys.executable).parent / "kopf"
 
@@ -37,6 +38,8 @@ def _environment(k8s: Cluster, kafka: testing.Kafka) -> dict[str, str]:
     }
 
 
+@pytest.mark.k8s
+@pytest.mark.kafka
 def test_kopf_run_module_reconciles_the_example_program_to_ready(
     k8s: Cluster, kafka: testing.Kafka, tmp_path: Path
 ) -> None:
@@ -71,3 +74,14 @@ def test_kopf_run_module_reconciles_the_example_program_to_ready(
         assert ready["reason"]
     finally:
         processes.stop(started.pid, popen=started.popen)
+
+
+def test_importing_the_package_its_domain_and_main_imports_no_kopf() -> None:
+    code = (
+        "import sys, qsr_operator, qsr_operator.domain.topic_plan, qsr_operator.main; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('kopf', 'kubernetes')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"
