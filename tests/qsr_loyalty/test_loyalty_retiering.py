@@ -128,20 +128,38 @@ async def test_raised_thresholds_drop_gold_members_a_tier_with_one_event_each(
     ]
 
 
+async def row_versions(url: str) -> list[tuple[Any, ...]]:
+    """PostgreSQL: each member's and state row's `xmin` (any UPDATE changes it); SQLite: none."""
+    if not url.startswith("postgresql"):
+        return []
+    xmin: sa.ColumnClause[str] = sa.literal_column("xmin::text")
+    members = sa.table("loyalty_members", sa.column("member_id"))
+    return await rows(url, sa.select(members.c.member_id, xmin)) + await rows(
+        url, sa.select(retiering.state.c.program, xmin)
+    )
+
+
 async def test_unchanged_program_at_start_writes_nothing(database_url: str) -> None:
     async with serving(database_url) as service:
         await fund(service, "m-gold", FUNDED)
         await retiered(service)
     state = sa.select(retiering.state)
-    before = (await rows(database_url, state), await tiers_of(database_url))
     outbox = sa.select(sa.func.count()).select_from(schema.outbox)
-    queued = await rows(database_url, outbox)
+
+    async def snapshot() -> tuple[Any, ...]:
+        return (
+            await rows(database_url, state),
+            await tiers_of(database_url),
+            await rows(database_url, outbox),
+            await row_versions(database_url),
+        )
+
+    before = await snapshot()
     # A day later: a rewritten state row would carry another `updated_at`.
     async with serving(database_url, now=support.T0 + dt.timedelta(days=1)) as service:
         report = await retiered(service)
     assert report.run is None
-    assert (await rows(database_url, state), await tiers_of(database_url)) == before
-    assert await rows(database_url, outbox) == queued
+    assert await snapshot() == before
 
 
 async def test_interrupted_run_resumes_after_its_cursor_and_announces_each_change_once(
