@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import prometheus_client
 import sqlalchemy as sa
@@ -202,8 +203,7 @@ class Processor:
             for record, envelope, _ in items
         ]
         async with db.transaction(self.sessions) as session:
-            insert = _insert_ignoring_conflict(session).returning(schema.inbox.c.event_id)
-            fresh = set((await session.execute(insert, rows)).scalars())
+            fresh = await _record_in_inbox(session, rows)
             outcomes, todo = [], []
             for _, envelope, payload in items:
                 if envelope.id not in fresh:
@@ -263,10 +263,38 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _insert_ignoring_conflict(session: AsyncSession) -> sa.Insert:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(schema.inbox).on_conflict_do_nothing()
-    return sqlite.insert(schema.inbox).on_conflict_do_nothing()
+_INBOX_COLUMNS: dict[str, sa.types.TypeEngine[Any]] = {
+    "event_id": sa.String(),
+    "event_type": sa.String(),
+    "topic": sa.String(),
+    "partition": sa.Integer(),
+    "offset": sa.BigInteger(),
+}
+# PostgreSQL: the whole batch as one array per column, one statement text for every batch size
+# (an executemany would execute once per row; a multi-row VALUES list has a text per size).
+_INBOX_UNNEST = sa.text(
+    'INSERT INTO qsr_inbox (consumer_group, event_id, event_type, topic, partition, "offset",'
+    " processed_at) SELECT :group, u.*, :processed_at FROM unnest(CAST(:event_id AS varchar[]),"
+    " CAST(:event_type AS varchar[]), CAST(:topic AS varchar[]), CAST(:partition AS integer[]),"
+    " CAST(:offset AS bigint[])) AS u ON CONFLICT DO NOTHING RETURNING event_id"
+).bindparams(
+    sa.bindparam("group", type_=sa.String()),
+    sa.bindparam("processed_at", type_=schema.UtcDateTime()),
+    *(sa.bindparam(name, type_=postgresql.ARRAY(kind)) for name, kind in _INBOX_COLUMNS.items()),
+)
+
+
+async def _record_in_inbox(session: AsyncSession, rows: Sequence[dict[str, object]]) -> set[str]:
+    """Insert the inbox rows of a transaction, skipping ids already there; the ids inserted."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        params: dict[str, object] = {name: [row[name] for row in rows] for name in _INBOX_COLUMNS}
+        params.update(group=rows[0]["consumer_group"], processed_at=rows[0]["processed_at"])
+        result = await connection.execute(_INBOX_UNNEST, params)
+    else:
+        insert = sqlite.insert(schema.inbox).on_conflict_do_nothing()
+        result = await connection.execute(insert.returning(schema.inbox.c.event_id), list(rows))
+    return {str(event_id) for event_id in result.scalars()}
 
 
 async def purge_inbox(sessions: async_sessionmaker[AsyncSession], *, before: datetime) -> int:

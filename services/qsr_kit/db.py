@@ -47,8 +47,16 @@ def url_of(url: str) -> URL:
     raise ValueError(f"database_url: unsupported backend {backend!r} (postgresql or sqlite)")
 
 
-def engine_from_url(url: str, *, pool_size: int = 5, echo: bool = False) -> AsyncEngine:
-    """An engine for a service database; call it in the lifespan and dispose it there."""
+def engine_from_url(
+    url: str, *, pool_size: int = 5, echo: bool = False, pre_ping: bool = True
+) -> AsyncEngine:
+    """An engine for a service database; call it in the lifespan and dispose it there.
+
+    `pre_ping` (PostgreSQL) tests every connection at checkout, one round trip per transaction.
+    A hot consumer may turn it off: a connection the server closed then fails on first use
+    (`sqlalchemy.exc.InterfaceError`/`OperationalError`, invalidated and dropped from the pool),
+    which `consuming.Processor` treats as "database unavailable": nothing is committed, the
+    consumer restarts from its committed offsets."""
     parsed = url_of(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(parsed, echo=echo, connect_args={"timeout": 30})
@@ -56,7 +64,7 @@ def engine_from_url(url: str, *, pool_size: int = 5, echo: bool = False) -> Asyn
         sa.event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
         return engine
     return create_async_engine(
-        parsed, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        parsed, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=pre_ping
     )
 
 

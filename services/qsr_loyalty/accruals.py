@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qsr_kit.domain import payloads
-from qsr_loyalty import accounts, accruing, bulk, publishing, repository
+from qsr_loyalty import accounts, accruing, bulk, pgwave, publishing, repository
 from qsr_loyalty.domain import ledger, orders, rules, tiers
 from qsr_loyalty.program import Program
 
@@ -78,17 +78,23 @@ async def accrue_many(
 async def _wave(
     session: AsyncSession, program: Program, items: Sequence[Completed]
 ) -> list[rules.Accrual | None]:
-    members = await bulk.lock_members(session, (i.member_id for i in items))
+    days = {
+        i.order_key: orders.local_date(i.order, store_tz=program.zone_of(i.order.store_id))
+        for i in items
+    }
+    fast = bulk.postgres(session)
+    if fast:  # one statement: lock the members and sum their points of the day
+        pairs = [(i.member_id, days[i.order_key]) for i in items]
+        members, earned = await pgwave.lock_and_earned(session, pairs)
+    else:
+        members = await bulk.lock_members(session, (i.member_id for i in items))
     known = [i for i in items if i.member_id in members]
     for item in items:
         if item.member_id not in members:
             log.info("order %s: member %s is not enrolled, nothing to accrue",
                      item.order_key, item.member_id)  # fmt: skip
-    days = {
-        i.order_key: orders.local_date(i.order, store_tz=program.zone_of(i.order.store_id))
-        for i in known
-    }
-    earned = await bulk.earned_on(session, ((i.member_id, days[i.order_key]) for i in known))
+    if not fast:
+        earned = await bulk.earned_on(session, ((i.member_id, days[i.order_key]) for i in known))
     accruals: dict[str, rules.Accrual] = {}
     for item in known:
         who = members[item.member_id]
@@ -101,25 +107,99 @@ async def _wave(
         accruals[item.order_key] = rules.points_for(
             item.order, program.spec, member=context, store_tz=zone
         )
-    fresh = await bulk.insert_orders(session, [_order_row(i, accruals[i.order_key]) for i in known])
-    new = [i for i in known if i.order_key in fresh]
+    if fast:
+        fresh = await _write_fused(session, program, known, members, accruals, days)
+    else:
+        fresh = await _write_portable(session, program, known, members, accruals, days)
     for item in known:
         if item.order_key not in fresh:
             log.info("order %s: already accrued (another source or a replay)", item.order_key)
+    new = [i for i in known if i.order_key in fresh]
+    await _settle(session, program, new, members, fresh)
+    return [accruals[i.order_key] if i.order_key in fresh else None for i in items]
+
+
+def _member_after(who: repository.Member, accrual: rules.Accrual, day: dt.date) -> dict[str, Any]:
+    bonus_year = day.year if accrual.birthday_bonus else who.birthday_bonus_year
+    return {"orders": who.orders + 1, "birthday_bonus_year": bonus_year}
+
+
+async def _write_fused(
+    session: AsyncSession,
+    program: Program,
+    known: Sequence[Completed],
+    members: dict[str, repository.Member],
+    accruals: dict[str, rules.Accrual],
+    days: dict[str, dt.date],
+) -> dict[str, Qualifying]:
+    """PostgreSQL: every write of the wave in one statement (pgwave.write); the rows are built
+    for every known order and kept by the statement for the ones it inserted only."""
+    window = dt.timedelta(days=program.spec.tiering.window_days)
+    rows = []
+    for item in known:
+        who, accrual, day = members[item.member_id], accruals[item.order_key], days[item.order_key]
+        change, event = _change(program, who, item, accrual, day)
+        [entry], [lot] = change.entries, change.lots
+        member = _member_after(who, accrual, day)
+        at = item.order.placed_at
+        rows.append({
+            "o_key": item.order_key, "o_member": item.member_id, "o_id": item.order.order_id,
+            "o_paid": item.order.paid_minor, "o_points": accrual.points, "o_at": at,
+            "m_debt": change.account.debt, "m_orders": member["orders"],
+            "m_bonus_year": member["birthday_bonus_year"], "t_since": at - window,
+            "e_key": entry.key, "e_kind": entry.kind.value, "e_points": entry.points,
+            "e_reason": entry.reason, "e_lot": entry.lot_id,
+            "e_detail": bulk.entry_detail(entry, {"rules": accrual.explanation()}),
+            "l_id": lot.id, "l_source": lot.source.value, "l_points": lot.points,
+            "l_remaining": lot.remaining, "l_available": lot.available_at,
+            "l_expires": lot.expires_at, "l_day": lot.business_date,
+            "x_id": event["event_id"], "x_type": event["event_type"], "x_topic": event["topic"],
+            "x_key": event["key"], "x_value": event["value"], "x_at": event["created_at"],
+        })  # fmt: skip
+    written = await pgwave.write(session, rows)
+    own = {r["o_key"]: max(r["l_points"], 0) for r in rows}
+    return {key: Qualifying(w.parked, w.qualifying_before + own[key]) for key, w in written.items()}
+
+
+async def _write_portable(
+    session: AsyncSession,
+    program: Program,
+    known: Sequence[Completed],
+    members: dict[str, repository.Member],
+    accruals: dict[str, rules.Accrual],
+    days: dict[str, dt.date],
+) -> dict[str, Qualifying]:
+    """SQLite (embedded): the same writes as portable statements, then the parked refunds and
+    the tier sums."""
+    fresh = await bulk.insert_orders(session, [_order_row(i, accruals[i.order_key]) for i in known])
+    new = [i for i in known if i.order_key in fresh]
     changes, events = [], []
     for item in new:
-        who, accrual = members[item.member_id], accruals[item.order_key]
-        change, event = _change(program, who, item, accrual, days[item.order_key])
-        bonus_year = (
-            days[item.order_key].year if accrual.birthday_bonus else who.birthday_bonus_year
-        )
-        member = {"orders": who.orders + 1, "birthday_bonus_year": bonus_year}
+        who, accrual, day = members[item.member_id], accruals[item.order_key], days[item.order_key]
+        change, event = _change(program, who, item, accrual, day)
+        member = _member_after(who, accrual, day)
         changes.append((change, {"rules": accrual.explanation()}, member))
         events.append(event)
     await bulk.write_accruals(session, changes)
     await bulk.add_outbox(session, events)
-    await _after(session, program, new, members)
-    return [accruals[i.order_key] if i.order_key in fresh else None for i in items]
+    parked = await bulk.refunded_orders(session, [i.order_key for i in new])
+    window = dt.timedelta(days=program.spec.tiering.window_days)
+    windows = {
+        i.member_id: (i.order.placed_at - window, i.order.placed_at)
+        for i in new
+        if i.order_key not in parked
+    }
+    sums = await bulk.qualifying_sums(session, windows)
+    return {i.order_key: Qualifying(i.order_key in parked, sums.get(i.member_id, 0)) for i in new}
+
+
+@dataclasses.dataclass(frozen=True)
+class Qualifying:
+    """An order this wave credited: refunds were parked before it; the member's qualifying
+    points in the tier window after it (unused when parked: the refund path re-tiers)."""
+
+    parked: bool
+    points: int
 
 
 def _order_row(item: Completed, accrual: rules.Accrual) -> dict[str, Any]:
@@ -156,29 +236,26 @@ def _change(
     return change, publishing.outbox_row(program, payload, key=key, at=order.placed_at)
 
 
-async def _after(
+async def _settle(
     session: AsyncSession,
     program: Program,
     new: Sequence[Completed],
     members: dict[str, repository.Member],
+    fresh: dict[str, Qualifying],
 ) -> None:
-    """Parked refunds (rare: one by one), then the tier of every member that earned."""
-    parked = await bulk.refunded_orders(session, [i.order_key for i in new])
-    windows: dict[str, tuple[dt.datetime, dt.datetime]] = {}
-    window = dt.timedelta(days=program.spec.tiering.window_days)
+    """Parked refunds (rare: one by one, then re-tier), then the tier of every other member
+    that earned (a tier change is one more statement and an outbox event)."""
     for item in new:
-        at, who = item.order.placed_at, members[item.member_id]
-        if item.order_key in parked:
+        if fresh[item.order_key].parked:
+            at, who = item.order.placed_at, members[item.member_id]
             await accruing.apply_refunds(session, program, order_key=item.order_key, now=at)
             cause = accruing.accrual_key(item.order_key)
             await accounts.retier(session, program, who, now=at, cause=cause)
-        else:
-            windows[item.member_id] = (at - window, at)
-    qualifying = await bulk.qualifying_sums(session, windows)
     for item in new:
-        if item.order_key in parked:
+        if fresh[item.order_key].parked:
             continue
-        standing = tiers.standing_for(qualifying[item.member_id], program.spec.tiering)
+        qualifying = fresh[item.order_key].points
+        standing = tiers.standing_for(qualifying, program.spec.tiering)
         await accounts.settle_tier(
             session, program, members[item.member_id], standing,
             now=item.order.placed_at, cause=accruing.accrual_key(item.order_key),

@@ -31,13 +31,13 @@ async def _core(session: AsyncSession, statement: Any, params: Any = None) -> An
     return await connection.execute(statement, params)
 
 
-def _postgres(session: AsyncSession) -> bool:
+def postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
 def among(session: AsyncSession, column: sa.Column[Any], values: Sequence[Any]) -> Any:
     """`column = ANY(:array)` on PostgreSQL, `column IN (...)` elsewhere."""
-    if _postgres(session):
+    if postgres(session):
         array = postgresql.ARRAY(column.type)
         return column == sa.any_(sa.bindparam(f"{column.name}_all", list(values), type_=array))
     return column.in_(list(values))
@@ -87,10 +87,14 @@ async def insert_orders(session: AsyncSession, rows: Sequence[dict[str, Any]]) -
     return set(result.scalars())
 
 
+def entry_detail(entry: lots.Entry, detail: dict[str, Any] | None = None) -> str:
+    """The `detail` column of an entry: its allocations and the caller's explanation."""
+    return json.dumps({"allocations": [list(a) for a in entry.allocations], **(detail or {})})
+
+
 def entry_row(entry: lots.Entry, detail: dict[str, Any] | None = None) -> dict[str, Any]:
-    body = {"allocations": [list(a) for a in entry.allocations], **(detail or {})}
     values = dataclasses.asdict(entry)
-    values.update(kind=entry.kind.value, detail=json.dumps(body))
+    values.update(kind=entry.kind.value, detail=entry_detail(entry, detail))
     values.pop("allocations")
     return values
 
@@ -165,7 +169,7 @@ async def qualifying_sums(
     """repository.qualifying_sum for many members, each with its own (since, until] window."""
     if not windows:
         return {}
-    if not _postgres(session):
+    if not postgres(session):
         return {
             m: await repository.qualifying_sum(session, m, since=since, until=until)
             for m, (since, until) in windows.items()

@@ -99,9 +99,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     relay = outbox.Relay(engine, publisher, registry=registry)
     app.state.loyalty_relay = relay
     metrics_of_orders = consumers.Metrics.on(registry)
+    consumer_engine = consumers.engine_for(engine, settings.database_url)
     processor = consuming.Processor(
         group=settings.consumer_group,
-        sessions=sessions,
+        sessions=db.sessionmaker_of(consumer_engine),
         handler=consumers.handler(served, metrics_of_orders),
         batch_handler=consumers.batch_handler(served, metrics_of_orders),
         registry=payloads.REGISTRY,
@@ -128,7 +129,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             )
             consume = kafka.run_consumer(
                 stop=stop, bootstrap=settings.kafka_bootstrap, group_id=processor.group,
-                topic_names=[orders, topics.retry_of(orders)], metrics=processor.metrics, **mode,
+                topic_names=[orders, topics.retry_of(orders)], metrics=processor.metrics,
+                max_records=consumers.MAX_RECORDS, **mode,
             )  # fmt: skip
             tasks.append(asyncio.create_task(consume))
         else:
@@ -144,6 +146,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         client: httpx.AsyncClient | None = getattr(app.state, "loyalty_http", None)
         if client is not None:
             await client.aclose()
+        await consumer_engine.dispose()
         await engine.dispose()
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from qsr_kit import bus, consuming, db
 from qsr_kit.domain import events, payloads
-from qsr_loyalty import accruals, consumers
+from qsr_loyalty import accruals, bulk, consumers
 from tests.qsr_loyalty import support
 
 T0 = support.T0
@@ -172,3 +172,16 @@ async def test_a_wrong_event_in_a_batch_is_dead_lettered_alone(database: Any) ->
         [consuming.Outcome.PROCESSED, consuming.Outcome.DEAD, consuming.Outcome.PROCESSED],
         ["order:g0", "order:g1"],
     )
+
+
+@pytest.mark.postgres
+async def test_fused_postgres_statements_leave_the_state_of_the_portable_ones(
+    postgres: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def url(name: str) -> str:
+        return str(postgres.create_database(f"loyalty_{name}_{uuid.uuid4().hex[:8]}"))
+
+    fused = await _run(url("fused"), caplog, batched=True)
+    monkeypatch.setattr(bulk, "postgres", lambda session: False)  # accruals takes this path
+    portable = await _run(url("portable"), caplog, batched=False)
+    assert fused == portable

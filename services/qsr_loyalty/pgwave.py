@@ -1,0 +1,134 @@
+"""A wave of accruals on PostgreSQL in two statements: one read, one write (see `accruals`).
+
+Read: lock the wave's members (`FOR UPDATE`, member id order) and sum each one's points of the
+order's business date. Write: one data-modifying statement inserts the orders by natural key
+(`ON CONFLICT DO NOTHING RETURNING`) and, for the orders it inserted only, their entries, lots and
+outbox rows, and updates the member rows; it returns, per inserted order, whether refunds were
+parked before it and the member's qualifying points in the tier window as they were before the
+statement (the caller adds the new lot). Every list is ONE array parameter (`unnest`), so the
+statement text, and its prepared statement, is the same whatever the wave's size; each table
+gets one set-based statement (not one execution per row as an executemany would).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qsr_loyalty import repository
+
+_TYPES: dict[str, sa.types.TypeEngine[Any]] = {
+    "varchar": sa.String(),
+    "text": sa.Text(),
+    "int": sa.Integer(),
+    "bigint": sa.BigInteger(),
+    "date": sa.Date(),
+    "timestamptz": sa.DateTime(timezone=True),
+}
+
+
+def _arrays(sql: str, columns: dict[str, str]) -> sa.TextClause:
+    """`sql` with one typed array bind parameter per column (`:name`, cast to `type[]`)."""
+    params: list[sa.BindParameter[Any]] = [
+        sa.bindparam(name, type_=postgresql.ARRAY(_TYPES[kind])) for name, kind in columns.items()
+    ]
+    return sa.text(sql).bindparams(*params)
+
+
+def _unnest(columns: dict[str, str]) -> str:
+    casts = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in columns.items())
+    return f"unnest({casts}) WITH ORDINALITY AS u({', '.join(columns)}, n)"
+
+
+_READ_COLUMNS = {"r_member": "varchar", "r_day": "date"}
+_READ = _arrays(
+    "WITH w AS (SELECT u.r_member, u.r_day FROM " + _unnest(_READ_COLUMNS) + "),"
+    " m AS (SELECT * FROM loyalty_members WHERE member_id IN (SELECT r_member FROM w)"
+    " ORDER BY member_id FOR UPDATE)"
+    " SELECT m.*, w.r_day, coalesce((SELECT sum(l.points) FROM loyalty_lots AS l"
+    " WHERE l.member_id = m.member_id AND l.business_date = w.r_day"
+    " AND l.source = 'accrual'), 0) AS earned"
+    " FROM m JOIN w ON w.r_member = m.member_id",
+    _READ_COLUMNS,
+)
+
+
+async def lock_and_earned(
+    session: AsyncSession, wanted: Sequence[tuple[str, dt.date]]
+) -> tuple[dict[str, repository.Member], dict[tuple[str, dt.date], int]]:
+    """The enrolled members among `wanted` (member, business date) pairs of distinct members,
+    locked, and each one's points earned on its date."""
+    params = {"r_member": [m for m, _ in wanted], "r_day": [d for _, d in wanted]}
+    rows = list(await (await session.connection()).execute(_READ, params))
+    members = {r.member_id: repository._member(r) for r in rows}
+    return members, {(r.member_id, r.r_day): int(r.earned) for r in rows}
+
+
+_WRITE_COLUMNS = {
+    # the order (natural key) and the member row after it
+    "o_key": "varchar", "o_member": "varchar", "o_id": "varchar", "o_paid": "bigint",
+    "o_points": "int", "o_at": "timestamptz", "m_debt": "int", "m_orders": "int",
+    "m_bonus_year": "int", "t_since": "timestamptz",
+    # its entry
+    "e_key": "varchar", "e_kind": "varchar", "e_points": "int", "e_reason": "varchar",
+    "e_lot": "varchar", "e_detail": "text",
+    # its lot
+    "l_id": "varchar", "l_source": "varchar", "l_points": "int", "l_remaining": "int",
+    "l_available": "timestamptz", "l_expires": "timestamptz", "l_day": "date",
+    # its outbox event
+    "x_id": "varchar", "x_type": "varchar", "x_topic": "varchar", "x_key": "varchar",
+    "x_value": "text", "x_at": "timestamptz",
+}  # fmt: skip
+_WRITE = _arrays(
+    "WITH u AS (SELECT * FROM " + _unnest(_WRITE_COLUMNS) + "),"
+    " o AS (INSERT INTO loyalty_orders"
+    " (order_key, member_id, order_id, paid_minor, points, completed_at)"
+    " SELECT o_key, o_member, o_id, o_paid, o_points, o_at FROM u ORDER BY n"
+    " ON CONFLICT DO NOTHING RETURNING order_key),"
+    " f AS (SELECT u.* FROM u JOIN o ON o.order_key = u.o_key),"
+    " e AS (INSERT INTO loyalty_entries"
+    " (key, member_id, kind, points, at, reason, order_key, lot_id, hold_id, detail)"
+    " SELECT e_key, o_member, e_kind, e_points, o_at, e_reason, o_key, e_lot, NULL, e_detail"
+    " FROM f ORDER BY n),"
+    " l AS (INSERT INTO loyalty_lots (id, member_id, source, points, remaining, reversed,"
+    " earned_at, available_at, expires_at, business_date, order_key)"
+    " SELECT l_id, o_member, l_source, l_points, l_remaining, 0, o_at, l_available, l_expires,"
+    " l_day, o_key FROM f ORDER BY n),"
+    " x AS (INSERT INTO qsr_outbox (event_id, event_type, topic, key, value, created_at)"
+    " SELECT x_id, x_type, x_topic, x_key, x_value, x_at FROM f ORDER BY n),"
+    " mu AS (UPDATE loyalty_members AS mb SET debt = f.m_debt, orders = f.m_orders,"
+    " birthday_bonus_year = f.m_bonus_year FROM f WHERE mb.member_id = f.o_member)"
+    " SELECT f.o_key,"
+    " EXISTS (SELECT 1 FROM loyalty_refunds AS r WHERE r.order_key = f.o_key) AS parked,"
+    " (SELECT coalesce(sum(CASE WHEN q.points - q.reversed > 0 THEN q.points - q.reversed"
+    " ELSE 0 END), 0) FROM loyalty_lots AS q WHERE q.member_id = f.o_member"
+    " AND q.source = 'accrual' AND q.earned_at > f.t_since AND q.earned_at <= f.o_at)"
+    " AS qualifying"
+    " FROM f ORDER BY f.n",
+    _WRITE_COLUMNS,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Written:
+    """Per order this wave inserted: refunds parked before it, and the member's qualifying
+    points in the tier window before this wave (without the order's own lot)."""
+
+    parked: bool
+    qualifying_before: int
+
+
+async def write(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[str, Written]:
+    """One statement for the wave: `rows` hold every `_WRITE_COLUMNS` key, one per order of
+    distinct members; returns the orders it inserted (the ones that earn), by order key."""
+    if not rows:
+        return {}
+    params = {name: [row[name] for row in rows] for name in _WRITE_COLUMNS}
+    result = await (await session.connection()).execute(_WRITE, params)
+    return {key: Written(bool(parked), int(total)) for key, parked, total in result}
