@@ -1,95 +1,50 @@
-"""Checkout throughput and latency: the hub's saga (ordering + card processor simulator, real
-PostgreSQL) against a bare FastAPI endpoint doing one insert in the same database, same run, same
-in-process HTTP harness; plus the POS webhook's 2xx latency while checkouts run.
+"""Checkout throughput and latency: the hub's saga (ordering + card processor and CMS simulators,
+real PostgreSQL and Kafka) against a bare FastAPI endpoint doing one insert in the same database,
+same run; plus the POS webhook's 2xx latency while checkouts run. Every app runs in its own
+uvicorn process on 127.0.0.1 (`bench.checkout_serve`), as deployed; this process only generates
+load, over real HTTP.
 
     .venv/bin/python -m bench.checkout [--saturation-seconds 10] [--seconds 20] [--concurrency 8]\
-        [--rounds 3]
+        [--rounds 3] [--pos-rate 20]
 
 Method: saturation = closed loop at `--concurrency` for `--saturation-seconds`; then an open loop
 (constant arrival rate, half of saturation, latency measured from the scheduled send time so a
-slow answer cannot hide queueing) for `--seconds`. Targets (issue 5): checkout p99 ≤ 4 x the
-baseline's p99 at the same fraction of its own saturation; POS webhook p99 ≤ 200 ms under load.
+slow answer cannot hide queueing) for `--seconds`, baseline and checkout alternating in
+`--rounds` slices; then checkouts at the same rate with POS webhooks at `--pos-rate` alongside,
+sent to the ingest-only process (`--pos-via hub-ingest`, default) or to the hub's own route.
+Targets (issue 5): checkout p99 <= 4 x the baseline's p99 at the same fraction of its own
+saturation; POS webhook p99 <= 200 ms under load.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
-import statistics
+import os
+import signal
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
-import sqlalchemy as sa
-import yaml
-from fastapi import FastAPI
 
+from bench import checkout_launch as launch
 from qsr_devstack import testing
-from qsr_hub import main as hub_main
 from qsr_hub.domain import signatures
-from qsr_hub.settings import HubSettings
-from qsr_hub.simulators import cardsim, cms, pos_payloads
-from qsr_hub.simulators.serving import Server
-from qsr_kit import auth, bus, db
+from qsr_hub.simulators import pos_payloads
+from qsr_kit import auth
 from qsr_kit.domain import specs
-from qsr_ordering import main as ordering_main
-from qsr_ordering.settings import OrderingSettings
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-ISSUER, AUDIENCE = "https://identity.bench", "qsr-platform"
-T0 = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)  # Monday noon in Chicago: store-0001 is open
-ORDERING = "http://ordering.internal"
 Call = Callable[[int], Awaitable[httpx.Response]]
+Timed = tuple[list[float], int]
 
 
-def clock() -> datetime:
-    return T0 + timedelta(seconds=time.monotonic() % 600)  # stays inside opening hours
-
-
-def config_dir(folder: Path) -> Path:
-    for name in ("program.yaml", "stores.yaml", "secrets.yaml"):
-        docs = [d for d in yaml.safe_load_all((EXAMPLES / name).read_text()) if d]
-        for doc in docs:
-            if doc["kind"] == "StoreIntegration":
-                doc["spec"]["kitchen"]["ordersPerSlot"] = 10000
-        (folder / name).write_text(yaml.safe_dump_all(docs))
-    return folder
-
-
-def baseline_app(url: str) -> FastAPI:
-    """What the issue names as the baseline: a bare FastAPI endpoint doing one insert."""
-    engine = db.engine_from_url(url, pool_size=10)
-    table = sa.Table(
-        "bench_rows",
-        sa.MetaData(),
-        sa.Column("id", sa.String(64), primary_key=True),
-        sa.Column("body", sa.Text()),
-    )
-    app = FastAPI()
-    app.state.engine = engine
-
-    @app.post("/rows")
-    async def insert(body: dict[str, Any]) -> dict[str, str]:
-        row_id = uuid.uuid4().hex
-        async with engine.begin() as conn:
-            await conn.execute(sa.insert(table).values(id=row_id, body=json.dumps(body)))
-        return {"id": row_id}
-
-    async def create() -> None:
-        async with engine.begin() as conn:
-            await conn.run_sync(table.metadata.create_all)
-
-    app.state.create = create
-    return app
-
-
-async def saturation(call: Call, *, concurrency: int, seconds: float) -> float:
+async def saturation(call: Call, *, concurrency: int, seconds: float, first: int) -> float:
     done = 0
     deadline = time.monotonic() + seconds
 
@@ -97,7 +52,7 @@ async def saturation(call: Call, *, concurrency: int, seconds: float) -> float:
         nonlocal done
         i = 0
         while time.monotonic() < deadline:
-            response = await call(w * 1_000_000 + i)
+            response = await call(first + w * 1_000_000 + i)
             assert response.status_code < 300, response.text
             done += 1
             i += 1
@@ -107,9 +62,7 @@ async def saturation(call: Call, *, concurrency: int, seconds: float) -> float:
     return done / (time.monotonic() - started)
 
 
-async def open_loop(
-    call: Call, *, rate: float, seconds: float, first: int
-) -> tuple[list[float], int]:
+async def open_loop(call: Call, *, rate: float, seconds: float, first: int) -> Timed:
     """Latencies (s) from each request's scheduled time, and how many failed. Requests are
     numbered from `first`, so every phase sends new Idempotency-Keys (not replays)."""
     total = max(1, int(rate * seconds))
@@ -121,9 +74,12 @@ async def open_loop(
         nonlocal failures
         scheduled = start + i / rate
         await asyncio.sleep(max(0.0, scheduled - time.monotonic()))
-        response = await call(first + i)
+        try:
+            failed = (await call(first + i)).status_code >= 300
+        except httpx.HTTPError:
+            failed = True
         latencies.append(time.monotonic() - scheduled)
-        failures += response.status_code >= 300
+        failures += failed
 
     await asyncio.gather(*(one(i) for i in range(total)))
     return latencies, failures
@@ -134,148 +90,210 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
 
 
-async def bench(args: argparse.Namespace, pg: testing.Postgres) -> None:
+def row(name: str, rate: float, timed: Timed) -> str:
+    lat, failed = timed
+    return (
+        f"| {name} | {rate:.0f} | {len(lat)} | {pct(lat, 50):.1f} | {pct(lat, 99):.1f} "
+        f"| {max(lat) * 1000:.1f} | {failed} |"
+    )
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+@contextlib.asynccontextmanager
+async def loop_lag() -> AsyncIterator[list[float]]:
+    """How late this (load-generating) loop wakes from a 10 ms sleep: if it stalls, the latencies
+    it measures include its own delay, not only the servers'."""
+    lags: list[float] = []
+    done = asyncio.Event()
+
+    async def probe() -> None:
+        while not done.is_set():
+            asked = time.monotonic()
+            await asyncio.sleep(0.01)
+            lags.append(time.monotonic() - asked - 0.01)
+
+    task = asyncio.create_task(probe())
+    try:
+        yield lags
+    finally:
+        done.set()
+        await task
+
+
+def bucket_summary(before: dict[float, float], after: dict[float, float]) -> str:
+    delta = {le: after[le] - before.get(le, 0.0) for le in sorted(after)}
+    total = delta.get(float("inf"), 0.0)
+    if not total:
+        return "no webhook observed"
+    shown = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
+    return ", ".join(f"<= {le * 1000:g} ms {100 * delta[le] / total:.1f} %" for le in shown)
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, url: dict[str, str], guest: str, dsn: str) -> None:
+        self.args, self.url, self.guest, self.dsn = args, url, guest, dsn
+        self.run = uuid.uuid4().hex[:8]
+        self.limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+
+    def client(self, name: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url[name], timeout=30, limits=self.limits)
+
+    async def measure(self, pids: dict[str, int]) -> None:
+        args = self.args
+        async with (
+            self.client("hub") as client,
+            self.client(args.pos_via) as pos_client,
+            self.client("baseline") as bare,
+        ):
+            checkout = self.checkout_call(client)
+            webhook = self.webhook_call(pos_client)
+
+            async def baseline(i: int) -> httpx.Response:
+                return await bare.post("/rows", json={"storeId": "store-0001", "n": i})
+
+            await saturation(checkout, concurrency=2, seconds=2, first=0)  # warm-up
+            await saturation(baseline, concurrency=2, seconds=2, first=0)
+            await saturation(webhook, concurrency=2, seconds=1, first=0)
+            c, s = args.concurrency, args.saturation_seconds
+            sat_base = await saturation(baseline, concurrency=c, seconds=s, first=1 << 30)
+            sat_sys = await saturation(checkout, concurrency=c, seconds=s, first=1 << 30)
+            # Baseline and checkout alternate in `--rounds` slices, so load from other jobs on
+            # the box falls on both alike.
+            alone: dict[str, Timed] = {"base": ([], 0), "sys": ([], 0)}
+            piece = args.seconds / args.rounds
+            for r in range(args.rounds):
+                for key, call, rate in (("base", baseline, sat_base), ("sys", checkout, sat_sys)):
+                    lat, failed = await open_loop(
+                        call, rate=rate / 2, seconds=piece, first=(r + 1) << 32
+                    )
+                    alone[key] = (alone[key][0] + lat, alone[key][1] + failed)
+            load_mixed = load()
+            buckets = launch.webhook_buckets(self.url[args.pos_via])
+            cpu = launch.cpu_now(pids)
+            began = time.monotonic()
+            async with (
+                loop_lag() as lags,
+                profiling(args, pids["hub"]),
+                launch.pg_activity(self.dsn) as waits,
+            ):
+                mixed, pos = await asyncio.gather(
+                    open_loop(checkout, rate=sat_sys / 2, seconds=args.seconds, first=1 << 40),
+                    open_loop(webhook, rate=args.pos_rate, seconds=args.seconds, first=1 << 40),
+                )
+            wall = time.monotonic() - began
+            after = launch.cpu_now(pids)
+            used = {k: (v[0] - cpu[k][0], v[1] - cpu[k][1]) for k, v in after.items()}
+            server_side = bucket_summary(buckets, launch.webhook_buckets(self.url[args.pos_via]))
+        print(
+            f"saturation (closed loop, c={c}): checkout {sat_sys:.0f}/s, baseline {sat_base:.0f}/s"
+        )
+        print("| what | rate/s | n | p50 ms | p99 ms | max ms | failed |")
+        print("|---|---|---|---|---|---|---|")
+        print(row("baseline insert", sat_base / 2, alone["base"]))
+        print(row("checkout saga alone", sat_sys / 2, alone["sys"]))
+        print(row("checkout saga, with POS webhooks", sat_sys / 2, mixed))
+        print(row("POS webhook (during checkout load)", args.pos_rate, pos))
+        p99_base = pct(alone["base"][0], 99)
+        print(
+            f"checkout p99 / baseline p99 = {pct(alone['sys'][0], 99) / p99_base:.2f} (target <= 4)"
+            f"; POS p99 = {pct(pos[0], 99):.1f} ms (target <= 200), "
+            f"{pct(pos[0], 99) / p99_base:.2f} x the baseline's p99"
+        )
+        print(f"mixed phase: webhooks to {args.pos_via}; `uptime` load at its start {load_mixed}")
+        print(
+            f"mixed phase, webhook time inside the app that took it (its /metrics): {server_side}"
+        )
+        print(
+            f"mixed phase, load generator loop lag: p99 {pct(lags, 99):.1f} ms, "
+            f"max {max(lags) * 1000:.1f} ms"
+        )
+        print(
+            "mixed phase, % of the phase each process ran on a CPU / waited for one: "
+            + ", ".join(
+                f"{name} {100 * ran / wall:.0f}/{100 * waited / wall:.0f}"
+                for name, (ran, waited) in used.items()
+            )
+        )
+        samples = waits.pop("samples", 1)
+        print(
+            f"mixed phase, busy PostgreSQL backends per sample ({samples} samples): "
+            + "; ".join(f"{k} {n / samples:.2f}" for k, n in waits.most_common(8))
+        )
+
+    def checkout_call(self, client: httpx.AsyncClient) -> Call:
+        body = {
+            "storeId": "store-0001",
+            "channel": "mobile-pickup",
+            "cart": {"lines": [{"sku": "chicken-sandwich", "quantity": 1}]},
+            "paymentToken": "tok_visa",
+        }
+
+        async def checkout(i: int) -> httpx.Response:
+            headers = {
+                "Authorization": f"Bearer {self.guest}",
+                "Idempotency-Key": f"{self.run}-{i}",
+            }
+            return await client.post("/v1/checkout", json=body, headers=headers)
+
+        return checkout
+
+    def webhook_call(self, client: httpx.AsyncClient) -> Call:
+        async def webhook(i: int) -> httpx.Response:
+            now = datetime.now(UTC)
+            sale = pos_payloads.Sale(
+                event_id=f"{self.run}-pos-{i}", check_number=f"{self.run}-{i}",
+                business_date=now.date().isoformat(), closed_at=now,
+                items=(("1001", 1, 699),), member_id=None,
+            )  # fmt: skip
+            raw = json.dumps(
+                pos_payloads.body_of(specs.PosType.TOAST, sale, store_id="store-0001")
+            ).encode()
+            ts = int(now.timestamp())
+            sig = signatures.signature_of(b"dev-only-store-0001-webhook", timestamp=ts, body=raw)
+            headers = {signatures.TIMESTAMP_HEADER: str(ts), signatures.SIGNATURE_HEADER: sig}
+            return await client.post("/v1/pos/store-0001/events", content=raw, headers=headers)
+
+        return webhook
+
+
+@contextlib.asynccontextmanager
+async def profiling(args: argparse.Namespace, pid: int) -> AsyncIterator[None]:
+    """`--py-spy BIN`: samples the hub process for the mixed phase (stopped by its pid)."""
+    if not args.py_spy:
+        yield
+        return
+    out = Path(args.py_spy_out)
+    argv = [args.py_spy, "record", "-p", str(pid), "-f", "raw", "-o", str(out), "--nonblocking"]
+    spy = await asyncio.create_subprocess_exec(
+        *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled and exits
+        await asyncio.wait_for(spy.wait(), timeout=30)
+        print(f"mixed phase, py-spy samples of the hub: {out}")
+
+
+async def bench(args: argparse.Namespace, pg: testing.Postgres, bootstrap: str) -> None:
+    await launch.create_topics(bootstrap)
     run = uuid.uuid4().hex[:8]
     urls = {n: pg.create_database(f"bench_{n}_{run}") for n in ("ordering", "hub", "base")}
-    issuer = auth.LocalIssuer(issuer=ISSUER, audience=AUDIENCE, lifetime_seconds=3600)
-    verifier = auth.Verifier.static(issuer.jwks(), issuer=ISSUER, audience=AUDIENCE)
-    service = issuer.issue(
-        subject="svc",
-        kind="service",
-        scopes=["orders:read", "orders:write", "store:write"],
-        now=time.time(),
-    )
+    issuer = auth.LocalIssuer(issuer=launch.ISSUER, audience=launch.AUDIENCE, lifetime_seconds=3600)
     guest = issuer.issue(subject="m-bench", kind="guest", scopes=["checkout"], now=time.time())
-
-    async def service_token() -> str:
-        return service
-
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        Server(cardsim.create_app()) as cards,
-        Server(cms.create_app()) as menu,
-    ):
-        config = config_dir(Path(tmp))
-        events = bus.InProcessBus()
-        ordering = ordering_main.create_app(
-            OrderingSettings(
-                database_url=urls["ordering"], config_dir=config, menu_url=menu.url,
-                issuer=ISSUER, audience=AUDIENCE,
-            ),
-            verifier=verifier, publisher=events, clock=clock,
-        )  # fmt: skip
-        async with ordering.router.lifespan_context(ordering):
-            mounts: dict[str, httpx.AsyncBaseTransport] = {
-                ORDERING: httpx.ASGITransport(app=ordering)
-            }
-            hub = hub_main.create_app(
-                HubSettings(
-                    database_url=urls["hub"], config_dir=config, ordering_url=ORDERING,
-                    cms_url=menu.url, payments_url=cards.url, issuer=ISSUER, audience=AUDIENCE,
-                ),
-                verifier=verifier, service_token=service_token, publisher=events, clock=clock,
-                mounts=mounts,
-            )  # fmt: skip
-            base = baseline_app(urls["base"])
-            await base.state.create()
-            async with (
-                hub.router.lifespan_context(hub),
-                httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=hub), base_url="http://hub"
-                ) as client,
-                httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=base), base_url="http://base"
-                ) as bare,
-            ):
-                body = {
-                    "storeId": "store-0001",
-                    "channel": "mobile-pickup",
-                    "cart": {"lines": [{"sku": "chicken-sandwich", "quantity": 1}]},
-                    "paymentToken": "tok_visa",
-                }
-                auth_header = {"Authorization": f"Bearer {guest}"}
-
-                async def checkout(i: int) -> httpx.Response:
-                    headers = {**auth_header, "Idempotency-Key": f"{run}-{i}"}
-                    return await client.post("/v1/checkout", json=body, headers=headers)
-
-                async def baseline(i: int) -> httpx.Response:
-                    return await bare.post("/rows", json=body)
-
-                async def webhook(i: int) -> httpx.Response:
-                    sale = pos_payloads.Sale(
-                        event_id=f"{run}-pos-{i}", check_number=f"{run}-{i}",
-                        business_date="2026-11-23",
-                        closed_at=clock(), items=(("1001", 1, 699),), member_id=None,
-                    )  # fmt: skip
-                    raw = json.dumps(
-                        pos_payloads.body_of(specs.PosType.TOAST, sale, store_id="store-0001")
-                    ).encode()
-                    ts = int(clock().timestamp())
-                    sig = signatures.signature_of(
-                        b"dev-only-store-0001-webhook", timestamp=ts, body=raw
-                    )
-                    headers = {
-                        signatures.TIMESTAMP_HEADER: str(ts),
-                        signatures.SIGNATURE_HEADER: sig,
-                    }
-                    return await client.post(
-                        "/v1/pos/store-0001/events", content=raw, headers=headers
-                    )
-
-                await saturation(checkout, concurrency=2, seconds=2)  # warm-up
-                await saturation(baseline, concurrency=2, seconds=2)
-                sat_base = await saturation(
-                    baseline, concurrency=args.concurrency, seconds=args.saturation_seconds
-                )
-                sat_sys = await saturation(
-                    checkout, concurrency=args.concurrency, seconds=args.saturation_seconds
-                )
-                # Baseline and checkout alternate in `--rounds` slices, so load from other jobs on
-                # the box falls on both alike.
-                lat_base: list[float] = []
-                lat_sys: list[float] = []
-                fail_base = fail_sys = 0
-                for r in range(args.rounds):
-                    piece = args.seconds / args.rounds
-                    lat, failed = await open_loop(
-                        baseline, rate=sat_base / 2, seconds=piece, first=10_000_000 * (r + 1)
-                    )
-                    lat_base, fail_base = lat_base + lat, fail_base + failed
-                    lat, failed = await open_loop(
-                        checkout, rate=sat_sys / 2, seconds=piece, first=10_000_000 * (r + 11)
-                    )
-                    lat_sys, fail_sys = lat_sys + lat, fail_sys + failed
-                (lat_mix, fail_mix), (lat_pos, fail_pos) = await asyncio.gather(
-                    open_loop(checkout, rate=sat_sys / 2, seconds=args.seconds, first=900_000_000),
-                    open_loop(webhook, rate=args.pos_rate, seconds=args.seconds, first=950_000_000),
-                )
-    print(
-        f"saturation (closed loop, c={args.concurrency}): "
-        f"checkout {sat_sys:.0f}/s, baseline {sat_base:.0f}/s"
-    )
-    rows = [
-        ("baseline insert", sat_base / 2, lat_base, fail_base),
-        ("checkout saga", sat_sys / 2, lat_sys, fail_sys),
-        ("checkout saga, with POS webhooks", sat_sys / 2, lat_mix, fail_mix),
-        ("POS webhook (during checkout load)", args.pos_rate, lat_pos, fail_pos),
-    ]
-    print("| what | rate/s | n | p50 ms | p99 ms | max ms | failed |")
-    print("|---|---|---|---|---|---|---|")
-    for name, rate, lat, failed in rows:
-        print(
-            f"| {name} | {rate:.0f} | {len(lat)} | {pct(lat, 50):.1f} | {pct(lat, 99):.1f} "
-            f"| {max(lat) * 1000:.1f} | {failed} |"
-        )
-    ratio = pct(lat_sys, 99) / pct(lat_base, 99)
-    print(
-        f"checkout p99 / baseline p99 = {ratio:.2f} (target <= 4); "
-        f"POS p99 = {pct(lat_pos, 99):.1f} ms (target <= 200)"
-    )
-    print(
-        f"POS webhook p99 / baseline p99 = {pct(lat_pos, 99) / pct(lat_base, 99):.2f}; "
-        f"median checkout {statistics.median(lat_sys) * 1000:.1f} ms"
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = launch.config_dir(Path(tmp))
+        env_of = launch.environments(urls, folder, bootstrap, issuer)
+        url = {name: f"http://127.0.0.1:{env['PORT']}" for name, env in env_of.items()}
+        before = load()
+        with launch.apps(Path(tmp), env_of) as started:
+            pids = {name: proc.pid for name, proc in started.items()}
+            pids.update(args.stack_pids, bench=os.getpid())
+            await Bench(args, url, guest, pg.dsn).measure(pids)
+    print(f"`uptime` load (1/5/15 min): {before} at start, {load()} at end")
 
 
 def main() -> None:
@@ -285,10 +303,21 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--pos-rate", type=float, default=20)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--pos-via",
+        choices=("hub-ingest", "hub"),
+        default="hub-ingest",
+        help="webhooks to the ingest-only process (`qsr serve hub-ingest`) or the hub's own route",
+    )
+    parser.add_argument("--py-spy", help="py-spy binary: sample the hub in the mixed phase")
+    parser.add_argument("--py-spy-out", default="/tmp/hub-mixed.pyspy.txt")
     args = parser.parse_args()
     stack = testing.SessionStack()
     try:
-        asyncio.run(bench(args, stack.postgres()))
+        # Started before the loop: the stack's health checks run their own event loops.
+        pg, bootstrap = stack.postgres(), stack.kafka().bootstrap
+        args.stack_pids = {name: stack.stack.procs[name].pid for name in ("postgres", "kafka")}
+        asyncio.run(bench(args, pg, bootstrap))
     finally:
         stack.close()
 

@@ -13,6 +13,7 @@ class Service(enum.StrEnum):
     IDENTITY = "identity"
     ORDERING = "ordering"
     HUB = "hub"
+    HUB_INGEST = "hub-ingest"  # the POS webhook route alone (qsr_hub.ingest_main)
 
 
 # service -> "module:factory"; each factory builds its FastAPI app from settings read at startup.
@@ -21,6 +22,7 @@ APPS: dict[Service, str] = {
     Service.LOYALTY: "qsr_loyalty.main:create_app",
     Service.ORDERING: "qsr_ordering.main:create_app",
     Service.HUB: "qsr_hub.main:create_app",
+    Service.HUB_INGEST: "qsr_hub.ingest_main:create_app",
 }
 
 

@@ -12,15 +12,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from qsr_hub import api, consumers, pos_ingest, tables
+from qsr_hub import api, consumers, ingest_main, pos_ingest, tables
 from qsr_hub.checkout import Runner
 from qsr_hub.config import Config, MissingSecret, UnknownStore
 from qsr_hub.deps import Hub
-from qsr_hub.domain import breaker, pos, signatures
+from qsr_hub.domain import breaker
 from qsr_hub.executing import Executor, Spokes
 from qsr_hub.saga_store import SagaStore
 from qsr_hub.settings import HubSettings
@@ -142,8 +141,7 @@ def create_app(
             ports.SpokeRefused: 404,
         },
     )
-    app.add_exception_handler(signatures.SignatureError, _signature_problem)
-    app.add_exception_handler(pos_ingest.Rejected, _rejected_problem)
+    ingest_main.install_pos_problems(app)
     app.include_router(api.router)
     return app
 
@@ -298,28 +296,4 @@ def _client_credentials(config: HubSettings, client: httpx.AsyncClient) -> Token
         client_id=config.client_id,
         client_secret=config.client_secret.get_secret_value(),
         scope="orders:read orders:write store:write loyalty:read loyalty:redeem",
-    )
-
-
-def _signature_problem(request: Request, error: Exception) -> Response:
-    assert isinstance(error, signatures.SignatureError)
-    return http.problem(
-        401,
-        title="Unauthorized",
-        detail=str(error),
-        type_="https://qsr.io/problems/webhook-signature",
-        errors=[{"field": error.field, "message": error.reason}],
-    )
-
-
-def _rejected_problem(request: Request, error: Exception) -> Response:
-    assert isinstance(error, pos_ingest.Rejected)
-    payload_error: pos.PayloadError = error.error
-    return http.problem(
-        400,
-        title="Bad Request",
-        detail=str(payload_error),
-        type_="https://qsr.io/problems/pos-payload",
-        errors=[{"field": payload_error.field, "message": payload_error.reason}],
-        keptAs=error.event_id,
     )
