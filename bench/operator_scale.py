@@ -32,7 +32,8 @@ from qsr_operator.domain import children
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
-WRITE_VERBS = ("POST", "PUT", "PATCH", "DELETE")
+# The API server counts server-side apply as its own verb, APPLY (kubectl's applies of the CRs).
+WRITE_VERBS = ("POST", "PUT", "PATCH", "APPLY", "DELETE")
 # Kopf's progress records of our create/update/resume handlers (present while one is retrying).
 PROGRESS_KEYS = ("qsr.io/program", "qsr.io/store")
 
@@ -125,7 +126,9 @@ class Cluster:
                 continue
             labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
             if labels.get("verb") in WRITE_VERBS:
-                key = f"{labels.get('resource')}/{labels.get('subresource', '')}"
+                key = "/".join(
+                    (labels.get("resource", ""), labels.get("subresource", ""), labels["verb"])
+                )
                 out[key] = out.get(key, 0.0) + float(match.group(2))
         return out
 
@@ -138,6 +141,12 @@ class Cluster:
 
 def _delta(after: dict[str, float], before: dict[str, float], keys: tuple[str, ...]) -> float:
     return sum(v - before.get(k, 0.0) for k, v in after.items() if k.split("/")[0] in keys)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _peak_rss_mib(pid: int) -> float:
@@ -212,20 +221,23 @@ def main() -> None:
         )
 
         before_api, before_children = k8s.apiserver_writes(), _children_writes(metrics_url)
+        cpu_before = _cpu_seconds(operator.pid)
         # Onboarding order: the brand's programs, then its stores (a store before its program
         # works too, but waits and retries; tests/qsr_operator cover that path).
         started = time.perf_counter()
         docs = custom_resources("bench", args.programs, args.stores)
         k8s.apply(docs[: 2 + args.programs])
         _wait_ready(k8s, args.programs, started + args.timeout)
-        k8s.apply(docs[2 + args.programs :])
+        programs_seconds = time.perf_counter() - started
+        stores_apply_seconds = k8s.apply(docs[2 + args.programs :])
         crs_count = args.programs + args.stores
         _wait_ready(k8s, crs_count, started + args.timeout)
         operator_seconds = time.perf_counter() - started
+        operator_cpu = _cpu_seconds(operator.pid) - cpu_before
         operator_rate = objects / operator_seconds
 
-        # Writes made for the bench CRs: Kopf's and our status patches on the CRs (apiserver
-        # counts, minus kubectl's own apply per CR), our children applies, and posted Events.
+        # Writes made for the bench CRs: Kopf's and our patches on the CRs (apiserver counts,
+        # minus kubectl's own apply per CR), our children applies, and posted Events.
         after_api = k8s.apiserver_writes()
         cr_writes = (
             _delta(after_api, before_api, ("loyaltyprograms", "storeintegrations")) - crs_count
@@ -260,11 +272,20 @@ def main() -> None:
             "baseline_seconds": round(baseline_seconds, 1),
             "baseline_objects_per_second": round(baseline_rate, 1),
             "operator_seconds_to_all_ready": round(operator_seconds, 1),
+            "of_which_programs_ready": round(programs_seconds, 1),
+            "of_which_kubectl_applying_stores": round(stores_apply_seconds, 1),
             "operator_objects_per_second": round(operator_rate, 1),
             "ratio_to_baseline": round(operator_rate / baseline_rate, 2),
             "api_writes_per_custom_resource": round(writes / crs_count, 2),
             "writes_breakdown": {"on_crs": cr_writes, "children": child_writes, "events": events},
+            "cr_writes_by_subresource_and_verb": {
+                k: v - before_api.get(k, 0.0)
+                for k, v in after_api.items()
+                if k.split("/")[0] in ("loyaltyprograms", "storeintegrations")
+                and v != before_api.get(k, 0.0)
+            },
             "operator_peak_rss_mib": round(peak, 1),
+            "operator_cpu_seconds_to_all_ready": round(operator_cpu, 1),
             "writes_during_idle_resync": sum(idle.values()),
             "idle_writes_breakdown": idle,
             "idle_cr_writes_by_subresource": idle_by_resource,

@@ -1,7 +1,9 @@
 """Kopf wiring: every trigger calls the kind's one `reconcile()`; nothing else lives here.
 
 `build_registry(settings)` returns a fresh `kopf.OperatorRegistry`, so tests and `main.py` each get
-their own. Triggers: create/update/resume (with retries), child events, a periodic resync timer.
+their own. LoyaltyProgram triggers: create/update/resume (with retries), child events, a periodic
+resync timer. StoreIntegration triggers: raw watch events into `store_controller`'s work queue (no
+Kopf finalizer or annotations on stores: one write per store), its resync loop and program events.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from typing import Any, cast
 import kopf
 
 from qsr_operator import deletion, metrics, reconcile_program, reconcile_store, topics
-from qsr_operator.runtime import Outcome, Runtime
+from qsr_operator.runtime import Note, Outcome, Runtime
 from qsr_operator.settings import Settings
+from qsr_operator.store_controller import StoreController
 
 PROGRAMS = ("qsr.io", "v1alpha1", "loyaltyprograms")
 STORES = ("qsr.io", "v1alpha1", "storeintegrations")
@@ -31,7 +34,9 @@ CHILDREN = (
     ("policy/v1", "poddisruptionbudgets"),
 )
 MANAGED = {"app.kubernetes.io/managed-by": "qsr-operator"}
-WORKER_LIMIT = 64
+# Kopf's per-object workers. A store's handler only queues it (the work queue's pool bounds the
+# reconciles), so many may run; a worker holds its slot for the batch window plus the idle timeout.
+WORKER_LIMIT = 512
 Index = kopf.Index[tuple[str, str], Any]
 
 
@@ -42,7 +47,7 @@ async def _run(
     step: Callable[[], Awaitable[Outcome]],
     *,
     raise_errors: bool,
-) -> None:
+) -> Outcome:
     """One reconcile under the object's lock, with metrics, events and Kopf's error vocabulary."""
     meta = body["metadata"]
     started = time.perf_counter()
@@ -68,6 +73,7 @@ async def _run(
         raise kopf.PermanentError(outcome.permanent)
     if raise_errors and outcome.temporary:
         raise kopf.TemporaryError(outcome.temporary, delay=rt.settings.retry_seconds)
+    return outcome
 
 
 async def _unless_stopped(stopped: Any, work: Awaitable[None]) -> None:
@@ -91,24 +97,37 @@ def _now() -> datetime:
 
 
 async def _program(
-    rt: Runtime, body: Mapping[str, Any], stores: Index, *, raise_errors: bool
+    rt: Runtime,
+    stores: StoreController,
+    body: Mapping[str, Any],
+    store_ids: Index,
+    *,
+    raise_errors: bool,
 ) -> None:
     key = (body["metadata"]["namespace"], body["metadata"]["name"])
-    count = len(stores.get(key, []))
+    count = len(store_ids.get(key, []))
 
     async def step() -> Outcome:
         return await reconcile_program.reconcile(rt, body, stores=count, now=_now())
 
-    await _run(reconcile_program.KIND, rt, body, step, raise_errors=raise_errors)
+    try:
+        await _run(reconcile_program.KIND, rt, body, step, raise_errors=raise_errors)
+    finally:
+        stores.sweep_once(*key)  # it checks that the program's topics are ready
 
 
-async def _store(
-    rt: Runtime, body: Mapping[str, Any], programs: Index, *, raise_errors: bool
-) -> None:
-    async def step() -> Outcome:
-        return await reconcile_store.reconcile(rt, body, programs=programs, now=_now())
+def _store_controller(rt: Runtime) -> StoreController:
+    async def run(body: Mapping[str, Any], programs: Any) -> Outcome:
+        async def step() -> Outcome:
+            return await reconcile_store.reconcile(rt, body, programs=programs, now=_now())
 
-    await _run(reconcile_store.KIND, rt, body, step, raise_errors=raise_errors)
+        return await _run(reconcile_store.KIND, rt, body, step, raise_errors=False)
+
+    def post(body: Mapping[str, Any], note: Note) -> None:
+        kind = "Warning" if note.warning else "Normal"
+        kopf.event(cast(kopf.Body, body), type=kind, reason=note.reason, message=note.message)
+
+    return StoreController(rt, run=run, post=post)
 
 
 def configure_kopf(kopf_settings: kopf.OperatorSettings) -> None:
@@ -123,17 +142,23 @@ def configure_kopf(kopf_settings: kopf.OperatorSettings) -> None:
     kopf_settings.networking.connect_timeout = 10
     # Objects handled at once: bounds the burst (memory, API and Kafka load) when many arrive.
     kopf_settings.queueing.worker_limit = WORKER_LIMIT
-    kopf_settings.queueing.idle_timeout = 1.0  # an idle object's worker frees its slot sooner
+    kopf_settings.queueing.idle_timeout = 0.25  # an idle object's worker frees its slot soon
 
 
 def build_registry(settings: Settings, runtime: Runtime) -> kopf.OperatorRegistry:
     """A fresh registry with every handler, bound to one runtime (clients, locks) and settings."""
     registry = kopf.OperatorRegistry()
     rt = runtime
+    stores = _store_controller(rt)
 
     @kopf.on.startup(id="configure", registry=registry)
     async def configure(**kw: Any) -> None:
         configure_kopf(kw["settings"])
+        stores.start()
+
+    @kopf.on.cleanup(id="stop-stores", registry=registry)
+    async def stop_stores(**_: Any) -> None:
+        await stores.stop()
 
     @kopf.on.login(id="login", registry=registry)
     def login(**_: Any) -> kopf.ConnectionInfo:
@@ -158,21 +183,25 @@ def build_registry(settings: Settings, runtime: Runtime) -> kopf.OperatorRegistr
     def programs(**kw: Any) -> dict[Any, Any]:
         return {(kw["namespace"], kw["name"]): copy.deepcopy(dict(kw["body"]))}
 
-    @kopf.index(*STORES, id="stores_by_program", registry=registry)
-    def stores_by_program(**kw: Any) -> dict[Any, Any]:
+    @kopf.index(*STORES, id="store_ids", registry=registry)
+    def store_ids(**kw: Any) -> dict[Any, Any]:
         program = (kw["spec"].get("programRef") or {}).get("name")
-        return {(kw["namespace"], program): kw["name"]}
+        return {(kw["namespace"], program): kw["spec"].get("storeId")}
 
     @kopf.on.resume(*PROGRAMS, id="program", registry=registry)
     @kopf.on.create(*PROGRAMS, id="program", registry=registry)
     @kopf.on.update(*PROGRAMS, id="program", registry=registry)
     async def program_changed(**kw: Any) -> None:
-        await _program(rt, kw["body"], kw["stores_by_program"], raise_errors=True)
+        await _program(rt, stores, kw["body"], kw["store_ids"], raise_errors=True)
 
     @kopf.timer(*PROGRAMS, id="program-resync", interval=settings.resync_seconds, registry=registry)
     async def program_resync(**kw: Any) -> None:
-        work = _program(rt, kw["body"], kw["stores_by_program"], raise_errors=False)
+        work = _program(rt, stores, kw["body"], kw["store_ids"], raise_errors=False)
         await _unless_stopped(kw["stopped"], work)
+
+    @kopf.on.event(*PROGRAMS, id="program-event", registry=registry)
+    async def program_event(**kw: Any) -> None:
+        stores.program_seen(kw["type"], kw["body"])  # after Kopf's index has this event
 
     @kopf.on.delete(
         *PROGRAMS, id="program-deleted", timeout=settings.delete_timeout_seconds, registry=registry
@@ -200,30 +229,11 @@ def build_registry(settings: Settings, runtime: Runtime) -> kopf.OperatorRegistr
                 if reconcile_program.child_needs_reconcile(
                     rt, program, kw["body"], deleted=deleted
                 ):
-                    await _program(rt, program, kw["stores_by_program"], raise_errors=False)
+                    await _program(rt, stores, program, kw["store_ids"], raise_errors=False)
 
-    @kopf.on.resume(*STORES, id="store", registry=registry)
-    @kopf.on.create(*STORES, id="store", registry=registry)
-    @kopf.on.update(*STORES, id="store", registry=registry)
-    async def store_changed(**kw: Any) -> None:
-        await _store(rt, kw["body"], kw["programs"], raise_errors=True)
-
-    @kopf.timer(*STORES, id="store-resync", interval=settings.resync_seconds, registry=registry)
-    async def store_resync(**kw: Any) -> None:
-        work = _store(rt, kw["body"], kw["programs"], raise_errors=False)
-        await _unless_stopped(kw["stopped"], work)
-
-    @kopf.on.delete(
-        *STORES, id="store-deleted", timeout=settings.delete_timeout_seconds, registry=registry
-    )
-    async def store_deleted(**kw: Any) -> None:
-        body = kw["body"]
-        try:
-            rt.forget(body)
-            note = await reconcile_store.tombstone(rt, body)
-        except topics.KafkaUnavailable as exc:
-            raise kopf.TemporaryError(str(exc), delay=rt.settings.retry_seconds) from exc
-        if note is not None:
-            kopf.event(body, type="Normal", reason=note.reason, message=note.message)
+    @kopf.on.event(*STORES, id="store-event", registry=registry)
+    async def store_event(**kw: Any) -> None:
+        # A plain dict of the event's object: our queue keeps the latest one per store.
+        stores.observe(kw["type"], dict(kw["body"]), kw)
 
     return registry

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from qsr_operator import metrics
 from qsr_operator.topics import KafkaUnavailable
 
 SEND_TIMEOUT_MS = 10_000
+READ_TIMEOUT_SECONDS = 30.0  # reading a store topic back from the start
 
 
 @dataclasses.dataclass
@@ -70,6 +72,43 @@ class StorePublisher:
             await self.close(failed=producer)
             raise KafkaUnavailable(f"publishing to {topic}: {exc!r}") from exc
         metrics.STORE_RECORDS.labels(kind="tombstone" if value is None else "config").inc()
+
+    async def live_keys(self, topic: str, *, partitions: int) -> set[bytes]:
+        """The keys whose latest record on `topic` is not a tombstone (read from the start)."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            request_timeout_ms=SEND_TIMEOUT_MS,
+        )
+        metrics.KAFKA_CLIENTS_STARTED.labels(kind="consumer").inc()
+        try:
+            await consumer.start()
+            return await _read_live_keys(consumer, topic, partitions)
+        except (KafkaError, OSError) as exc:
+            raise KafkaUnavailable(f"reading {topic}: {exc!r}") from exc
+        finally:
+            try:
+                await consumer.stop()
+            finally:
+                metrics.KAFKA_CLIENTS_STOPPED.labels(kind="consumer").inc()
+
+
+async def _read_live_keys(consumer: AIOKafkaConsumer, topic: str, count: int) -> set[bytes]:
+    partitions = [TopicPartition(topic, n) for n in range(count)]
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+    ends = await consumer.end_offsets(partitions)
+    live: dict[bytes, bool] = {}
+    deadline = time.monotonic() + READ_TIMEOUT_SECONDS
+    while [p for p in partitions if await consumer.position(p) < ends[p]]:
+        if time.monotonic() > deadline:
+            raise KafkaUnavailable(f"reading {topic}: not at its end after {READ_TIMEOUT_SECONDS}s")
+        batches = await consumer.getmany(*partitions, timeout_ms=1000)
+        for records in batches.values():
+            for record in records:
+                if record.key is not None:
+                    live[record.key] = record.value is not None
+    return {key for key, alive in live.items() if alive}
 
 
 async def _stop(producer: AIOKafkaProducer) -> None:

@@ -20,6 +20,7 @@ from qsr_operator.domain.conditions import Condition, Type
 from qsr_operator.runtime import Note, Outcome, Runtime
 
 KIND = "StoreIntegration"
+PUBLISHED_PROGRAM = "publishedProgram"  # status: the program whose store topic has the record
 
 
 def parse(body: Mapping[str, Any]) -> specs.StoreIntegrationSpec:
@@ -31,13 +32,12 @@ async def missing_secrets(
 ) -> list[str]:
     missing = []
     refs = stores.secret_refs(spec)
-    # Concurrently: a store waits for one round trip, not one per Secret.
-    found = await asyncio.gather(*(rt.kube.get("v1", "Secret", namespace, r.name) for _, r in refs))
-    for (field, ref), secret in zip(refs, found, strict=True):
-        data = {**((secret or {}).get("data") or {}), **((secret or {}).get("stringData") or {})}
-        if secret is None:
+    # From the Secret-keys cache; concurrently: one round trip at most, not one per Secret.
+    found = await asyncio.gather(*(rt.secrets.keys(rt.kube, namespace, r.name) for _, r in refs))
+    for (field, ref), keys in zip(refs, found, strict=True):
+        if keys is None:
             missing.append(f"{field}: Secret {ref.name!r} not found")
-        elif ref.key not in data:
+        elif ref.key not in keys:
             missing.append(f"{field}: Secret {ref.name!r} has no key {ref.key!r}")
     return missing
 
@@ -95,12 +95,15 @@ async def reconcile(
     elif not topics_ready(program):
         parts.append(stores.published(error=None, skipped="the program's topics are not ready"))
         outcome.temporary = "waiting for the program's topics"
-    elif checksum == record.checksum and _published(status):
+    elif (
+        checksum == record.checksum
+        and _published(status)
+        and status.get(PUBLISHED_PROGRAM, spec.program_ref.name) == spec.program_ref.name
+    ):
         parts.append(stores.published(error=None))
     else:
-        topic = topic_plan.store_topic(namespace=namespace, program=spec.program_ref.name)
         try:
-            await rt.publisher.send(topic, key=record.key, value=record.value)
+            await _publish(rt, namespace, spec, record, status, programs, outcome)
             parts.append(stores.published(error=None))
             checksum = record.checksum  # the status says it; no Event per store (a write each)
         except topics.KafkaUnavailable as exc:
@@ -109,11 +112,40 @@ async def reconcile(
     wanted = stores.store_conditions(parts)
     if not wanted[0].status:
         outcome.notes.append(Note(wanted[0].reason, wanted[0].message, warning=True))
-    extra = {"configChecksum": checksum} if checksum else {}
+    extra: dict[str, Any] = {"configChecksum": checksum} if checksum else {}
+    if outcome.published_program is not None:
+        extra[PUBLISHED_PROGRAM] = outcome.published_program
     outcome.status_written = await runtime.write_status(
         rt, body, wanted=wanted, extra=extra, now=now
     )
     return outcome
+
+
+async def _publish(
+    rt: Runtime,
+    namespace: str,
+    spec: specs.StoreIntegrationSpec,
+    record: stores.StoreRecord,
+    status: Mapping[str, Any],
+    programs: Programs,
+    outcome: Outcome,
+) -> None:
+    """Publish on the program's store topic; after a `programRef` change, tombstone the old one.
+
+    `status.publishedProgram` says where the record went last. It moves to the new program only
+    once the old topic has its tombstone, so a failed tombstone is retried by the next reconcile.
+    A program that no longer exists has no services reading its topic: nothing to tombstone.
+    """
+    program = spec.program_ref.name
+    previous = status.get(PUBLISHED_PROGRAM)
+    topic = topic_plan.store_topic(namespace=namespace, program=program)
+    await rt.publisher.send(topic, key=record.key, value=record.value)
+    outcome.published_program = previous or program
+    if previous and previous != program and programs.get((namespace, previous)):
+        old = topic_plan.store_topic(namespace=namespace, program=previous)
+        await rt.publisher.send(old, key=record.key, value=None)
+        outcome.notes.append(Note("ConfigMoved", f"store {spec.store_id}: tombstone on {old}"))
+    outcome.published_program = program
 
 
 def _published(status: Mapping[str, Any]) -> bool:
@@ -124,15 +156,17 @@ def _published(status: Mapping[str, Any]) -> bool:
 
 
 async def tombstone(rt: Runtime, body: Mapping[str, Any]) -> Note | None:
-    """On deletion: a tombstone for the store id, so services forget the store."""
+    """On deletion: a tombstone for the store id where it was published, so services forget it."""
     try:
         spec = parse(body)
     except pydantic.ValidationError:
         return None
-    if not _published(body.get("status") or {}):
+    meta = body["metadata"]
+    key = (body["kind"], meta["namespace"], meta["name"], meta.get("uid", ""))
+    status = rt.written.get(key) or body.get("status") or {}
+    if not _published(status):
         return None
-    topic = topic_plan.store_topic(
-        namespace=body["metadata"]["namespace"], program=spec.program_ref.name
-    )
+    program = status.get(PUBLISHED_PROGRAM) or spec.program_ref.name
+    topic = topic_plan.store_topic(namespace=meta["namespace"], program=program)
     await rt.publisher.send(topic, key=spec.store_id.encode(), value=None)
     return Note("ConfigRemoved", f"tombstone for store {spec.store_id} on {topic}")

@@ -14,6 +14,7 @@ from typing import Any
 from qsr_operator import kube
 from qsr_operator.domain import conditions
 from qsr_operator.publishing import StorePublisher
+from qsr_operator.secret_keys import SecretKeys
 from qsr_operator.settings import Settings
 from qsr_operator.topics import TopicAdmin
 
@@ -28,12 +29,16 @@ class Runtime:
     kube: kube.Kube
     topics: TopicAdmin
     publisher: StorePublisher
+    secrets: SecretKeys = dataclasses.field(init=False)  # which keys each Secret holds, cached
     locks: dict[tuple[str, str, str], asyncio.Lock] = dataclasses.field(default_factory=dict)
     # The status each object was last given: a trigger may carry a body from before our own last
     # write (child events read an index the watch has not updated yet); never write it twice.
     written: dict[tuple[str, str, str, str], dict[str, Any]] = dataclasses.field(
         default_factory=dict
     )
+
+    def __post_init__(self) -> None:
+        self.secrets = SecretKeys(ttl=self.settings.secret_cache_seconds)
 
     def lock_for(self, kind: str, namespace: str, name: str) -> asyncio.Lock:
         """One reconcile at a time per object, whichever trigger (handler, child, timer) fired."""
@@ -70,6 +75,7 @@ class Outcome:
     temporary: str | None = None  # retry later (Kafka or API trouble)
     permanent: str | None = None  # the spec can't work until someone changes it
     status_written: bool = False
+    published_program: str | None = None  # a StoreIntegration's record is on this program's topic
 
 
 def is_paused(body: Mapping[str, Any]) -> bool:

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     delete_timeout_seconds: float = Field(
         default=300.0, gt=0, description="give up deleting topics (Kafka gone) after this"
     )
+    store_workers: int = Field(
+        default=32, ge=1, description="StoreIntegrations reconciled at once (the work queue's pool)"
+    )
+    secret_cache_seconds: float = Field(
+        default=10.0, ge=0, description="how long a found Secret's key names are reused (0: never)"
+    )
     api_qps: float = Field(default=20.0, gt=0)
     api_burst: int = Field(default=40, ge=1)
     liveness_endpoint: str | None = "http://127.0.0.1:8081/healthz"

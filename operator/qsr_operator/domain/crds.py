@@ -141,7 +141,11 @@ PROGRAM_STATUS = {
 }
 STORE_STATUS = {
     "type": "object",
-    "properties": {**_COMMON_STATUS, "configChecksum": {"type": "string"}},
+    "properties": {
+        **_COMMON_STATUS,
+        "configChecksum": {"type": "string"},
+        "publishedProgram": {"type": "string"},
+    },
 }
 
 _READY = '.status.conditions[?(@.type=="Ready")]'
