@@ -27,5 +27,8 @@ def _detail(response: httpx.Response) -> str:
     except ValueError:
         return response.text[:200]
     if isinstance(body, dict):
-        return str(body.get("detail") or body.get("error") or body.get("title") or body)[:200]
+        title, detail = body.get("title"), body.get("detail") or body.get("error")
+        if title and detail and title != detail:  # problem+json: "Insufficient points: reward …"
+            return f"{title}: {detail}"[:200]
+        return str(detail or title or body)[:200]
     return str(body)[:200]
