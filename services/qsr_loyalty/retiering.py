@@ -4,7 +4,7 @@ changes"), set-based, in batches, idempotent and resumable.
 A replica sees a new program when it starts: the operator rolls the loyalty Deployment when the
 program changes (its pod template carries the config's checksum), and the embedded mode reads
 `examples/` at start. `run()` (a task of the app's lifespan) then compares a fingerprint of the
-program's tiering (window and tiers) with the one in `loyalty_tiering`:
+program's tiering (window, tier names and thresholds) with the one in `loyalty_tiering`:
 
 - the same, and that run finished: nothing to do, and nothing is written;
 - another (or none yet): a new run (its number counts the changes seen) walks every member of the
@@ -70,8 +70,10 @@ class Report:
 
 
 def fingerprint(tiering: specs.Tiering) -> str:
-    """What decides a tier: the window and the ladder (names, thresholds, multipliers)."""
-    canonical = json.dumps(tiering.model_dump(mode="json"), sort_keys=True)
+    """What decides a tier: the window and the ladder's names and thresholds (a multiplier
+    changes what a tier earns, not who is in it)."""
+    ladder = sorted((t.threshold, t.name) for t in tiering.tiers)
+    canonical = json.dumps({"windowDays": tiering.window_days, "ladder": ladder})
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -21,7 +21,7 @@ import yaml
 
 from qsr_devstack import testing
 from qsr_kit import auth, db, schema
-from qsr_kit.domain import payloads
+from qsr_kit.domain import payloads, specs
 from qsr_loyalty import main, program, retiering
 from qsr_loyalty.settings import Settings
 from tests.qsr_loyalty import support
@@ -209,3 +209,14 @@ async def test_run_over_tiers_already_applied_changes_nobody(
         await engine.dispose()
     assert (report.members, report.changed) == (1, 0)
     assert (await tier_events(database_url), await tiers_of(database_url)) == (events, tiers)
+
+
+def test_fingerprint_ignores_multipliers_and_follows_thresholds(
+    program: specs.LoyaltyProgramSpec,
+) -> None:
+    tiering = program.tiering
+    richer = [t.model_copy(update={"multiplier": t.multiplier + 1}) for t in tiering.tiers]
+    higher = [t.model_copy(update={"threshold": t.threshold + 1}) for t in tiering.tiers]
+    applied = retiering.fingerprint(tiering)
+    assert retiering.fingerprint(tiering.model_copy(update={"tiers": richer})) == applied
+    assert retiering.fingerprint(tiering.model_copy(update={"tiers": higher})) != applied
