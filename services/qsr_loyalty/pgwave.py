@@ -5,15 +5,18 @@ order's business date. Write: one data-modifying statement inserts the orders by
 (`ON CONFLICT DO NOTHING RETURNING`) and, for the orders it inserted only, their entries, lots and
 outbox rows, and updates the member rows; it returns, per inserted order, whether refunds were
 parked before it and the member's qualifying points in the tier window as they were before the
-statement (the caller adds the new lot). Every list is ONE array parameter (`unnest`), so the
-statement text, and its prepared statement, is the same whatever the wave's size; each table
-gets one set-based statement (not one execution per row as an executemany would).
+statement (the caller adds the new lot). The read binds one array per column (`unnest`), the
+write all its rows as ONE JSON parameter (`json_to_recordset`: the driver encodes one string
+instead of ~30 arrays), so each statement's text, and its prepared statement, is the same
+whatever the wave's size; each table gets one set-based statement (not one execution per row as
+an executemany would).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -85,8 +88,10 @@ _WRITE_COLUMNS = {
     "x_id": "varchar", "x_type": "varchar", "x_topic": "varchar", "x_key": "varchar",
     "x_value": "text", "x_at": "timestamptz",
 }  # fmt: skip
-_WRITE = _arrays(
-    "WITH u AS (SELECT * FROM " + _unnest(_WRITE_COLUMNS) + "),"
+_WRITE = sa.text(
+    "WITH u AS (SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS u(n int, "
+    + ", ".join(f"{name} {kind}" for name, kind in _WRITE_COLUMNS.items())
+    + ")),"
     " o AS (INSERT INTO loyalty_orders"
     " (order_key, member_id, order_id, paid_minor, points, completed_at)"
     " SELECT o_key, o_member, o_id, o_paid, o_points, o_at FROM u ORDER BY n"
@@ -110,9 +115,14 @@ _WRITE = _arrays(
     " ELSE 0 END), 0) FROM loyalty_lots AS q WHERE q.member_id = f.o_member"
     " AND q.source = 'accrual' AND q.earned_at > f.t_since AND q.earned_at <= f.o_at)"
     " AS qualifying"
-    " FROM f ORDER BY f.n",
-    _WRITE_COLUMNS,
-)
+    " FROM f ORDER BY f.n"
+).bindparams(sa.bindparam("rows", type_=sa.Text()))
+
+
+def _json(value: object) -> str:
+    if isinstance(value, dt.date):  # datetimes too: ISO 8601 with their offset
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,6 +139,9 @@ async def write(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[s
     distinct members; returns the orders it inserted (the ones that earn), by order key."""
     if not rows:
         return {}
-    params = {name: [row[name] for row in rows] for name in _WRITE_COLUMNS}
-    result = await (await session.connection()).execute(_WRITE, params)
+    ordered = [
+        {"n": n, **{name: row[name] for name in _WRITE_COLUMNS}} for n, row in enumerate(rows)
+    ]
+    payload = json.dumps(ordered, default=_json, separators=(",", ":"))
+    result = await (await session.connection()).execute(_WRITE, {"rows": payload})
     return {key: Written(bool(parked), int(total)) for key, parked, total in result}
