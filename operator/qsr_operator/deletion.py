@@ -4,6 +4,9 @@ Kopf retries the delete handler while Kafka is unreachable and ends it after its
 (`DELETE_TIMEOUT_SECONDS`), so a deletion is never blocked forever; but then it only logs that a
 handler timed out. Here the handler gives up itself, one retry before Kopf would (a margin of one
 more retry covers Kopf's own delays), and says which topics it left behind in a Warning note.
+
+The deletion waits for a reconcile of the program in flight (the object's lock) and marks the
+uid deleted, so no later trigger (a child event read from Kopf's index) creates the topics again.
 """
 
 from __future__ import annotations
@@ -38,18 +41,27 @@ def topic_names(body: Mapping[str, Any]) -> list[str]:
 async def delete_topics(rt: Runtime, body: Mapping[str, Any], *, runtime: timedelta) -> Note | None:
     """What `reconcile_program.delete_topics` does; on `KafkaUnavailable`, re-raise it (the handler
     retries) unless the deadline is near, then return a warning note naming the topics."""
-    started = time.monotonic()
-    try:
-        return await reconcile_program.delete_topics(rt, body)
-    except topics.KafkaUnavailable as exc:
-        spent = time.monotonic() - started
-        if not gives_up(rt, runtime=runtime, spent=spent):
-            raise
-        waited = runtime.total_seconds() + spent
-        names = ", ".join(topic_names(body))
-        message = (
-            f"gave up deleting topics after {waited:.0f}s (limit "
-            f"{rt.settings.delete_timeout_seconds:.0f}s), Kafka unreachable: {exc}; "
-            f"topics left behind: {names}"
-        )
-        return Note(LEFT_BEHIND, message, warning=True)
+    meta = body["metadata"]
+    async with rt.lock_for(reconcile_program.KIND, meta["namespace"], meta["name"]):
+        # After any reconcile in flight (it may be creating topics), and before any later one.
+        rt.deleted.add(meta.get("uid", ""))
+        started = time.monotonic()
+        try:
+            return await reconcile_program.delete_topics(rt, body)
+        except topics.KafkaUnavailable as exc:
+            spent = time.monotonic() - started
+            if not gives_up(rt, runtime=runtime, spent=spent):
+                raise
+            return _left_behind(rt, body, runtime=runtime, spent=spent, error=exc)
+
+
+def _left_behind(
+    rt: Runtime, body: Mapping[str, Any], *, runtime: timedelta, spent: float, error: Exception
+) -> Note:
+    waited = runtime.total_seconds() + spent
+    message = (
+        f"gave up deleting topics after {waited:.0f}s (limit "
+        f"{rt.settings.delete_timeout_seconds:.0f}s), Kafka unreachable: {error}; "
+        f"topics left behind: {', '.join(topic_names(body))}"
+    )
+    return Note(LEFT_BEHIND, message, warning=True)

@@ -108,6 +108,8 @@ async def _program(
     count = len(store_ids.get(key, []))
 
     async def step() -> Outcome:
+        if body["metadata"].get("uid", "") in rt.deleted:  # a late trigger (deletion.py)
+            return Outcome()
         return await reconcile_program.reconcile(rt, body, stores=count, now=_now())
 
     try:
@@ -225,7 +227,7 @@ def build_registry(settings: Settings, runtime: Runtime) -> kopf.OperatorRegistr
         async def child_changed(**kw: Any) -> None:
             owner = kw["labels"].get("app.kubernetes.io/instance", "")
             deleted = kw["type"] == "DELETED"
-            for program in kw["programs"].get((kw["namespace"], owner), []):
+            for program in list(kw["programs"].get((kw["namespace"], owner), [])):
                 if reconcile_program.child_needs_reconcile(
                     rt, program, kw["body"], deleted=deleted
                 ):

@@ -36,6 +36,8 @@ class Runtime:
     written: dict[tuple[str, str, str, str], dict[str, Any]] = dataclasses.field(
         default_factory=dict
     )
+    # uids of programs whose finalizer ran: a late trigger must not recreate their topics.
+    deleted: set[str] = dataclasses.field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.secrets = SecretKeys(ttl=self.settings.secret_cache_seconds)
