@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
-import signal
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -102,36 +100,6 @@ def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-@contextlib.asynccontextmanager
-async def loop_lag() -> AsyncIterator[list[float]]:
-    """How late this (load-generating) loop wakes from a 10 ms sleep: if it stalls, the latencies
-    it measures include its own delay, not only the servers'."""
-    lags: list[float] = []
-    done = asyncio.Event()
-
-    async def probe() -> None:
-        while not done.is_set():
-            asked = time.monotonic()
-            await asyncio.sleep(0.01)
-            lags.append(time.monotonic() - asked - 0.01)
-
-    task = asyncio.create_task(probe())
-    try:
-        yield lags
-    finally:
-        done.set()
-        await task
-
-
-def bucket_summary(before: dict[float, float], after: dict[float, float]) -> str:
-    delta = {le: after[le] - before.get(le, 0.0) for le in sorted(after)}
-    total = delta.get(float("inf"), 0.0)
-    if not total:
-        return "no webhook observed"
-    shown = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
-    return ", ".join(f"<= {le * 1000:g} ms {100 * delta[le] / total:.1f} %" for le in shown)
-
-
 class Bench:
     def __init__(self, args: argparse.Namespace, url: dict[str, str], guest: str, dsn: str) -> None:
         self.args, self.url, self.guest, self.dsn = args, url, guest, dsn
@@ -164,19 +132,23 @@ class Bench:
             # the box falls on both alike.
             alone: dict[str, Timed] = {"base": ([], 0), "sys": ([], 0)}
             piece = args.seconds / args.rounds
-            for r in range(args.rounds):
-                for key, call, rate in (("base", baseline, sat_base), ("sys", checkout, sat_sys)):
-                    lat, failed = await open_loop(
-                        call, rate=rate / 2, seconds=piece, first=(r + 1) << 32
-                    )
-                    alone[key] = (alone[key][0] + lat, alone[key][1] + failed)
+            async with launch.loop_lag() as lags_alone:
+                for r in range(args.rounds):
+                    for key, call, rate in (
+                        ("base", baseline, sat_base),
+                        ("sys", checkout, sat_sys),
+                    ):
+                        lat, failed = await open_loop(
+                            call, rate=rate / 2, seconds=piece, first=(r + 1) << 32
+                        )
+                        alone[key] = (alone[key][0] + lat, alone[key][1] + failed)
             load_mixed = load()
             buckets = launch.webhook_buckets(self.url[args.pos_via])
             cpu = launch.cpu_now(pids)
             began = time.monotonic()
             async with (
-                loop_lag() as lags,
-                profiling(args, pids["hub"]),
+                launch.loop_lag() as lags,
+                launch.profiling(args.py_spy, args.py_spy_out, pids["hub"]),
                 launch.pg_activity(self.dsn) as waits,
             ):
                 mixed, pos = await asyncio.gather(
@@ -185,8 +157,14 @@ class Bench:
                 )
             wall = time.monotonic() - began
             after = launch.cpu_now(pids)
-            used = {k: (v[0] - cpu[k][0], v[1] - cpu[k][1]) for k, v in after.items()}
-            server_side = bucket_summary(buckets, launch.webhook_buckets(self.url[args.pos_via]))
+            # Clamped: a PostgreSQL backend that exits takes its time with it (live ones only).
+            used = {
+                k: (max(0.0, v[0] - cpu[k][0]), max(0.0, v[1] - cpu[k][1]))
+                for k, v in after.items()
+            }
+            server_side = launch.bucket_summary(
+                buckets, launch.webhook_buckets(self.url[args.pos_via])
+            )
         print(
             f"saturation (closed loop, c={c}): checkout {sat_sys:.0f}/s, baseline {sat_base:.0f}/s"
         )
@@ -206,10 +184,11 @@ class Bench:
         print(
             f"mixed phase, webhook time inside the app that took it (its /metrics): {server_side}"
         )
-        print(
-            f"mixed phase, load generator loop lag: p99 {pct(lags, 99):.1f} ms, "
-            f"max {max(lags) * 1000:.1f} ms"
-        )
+        for phase, lagged in (("alone phases", lags_alone), ("mixed phase", lags)):
+            print(
+                f"{phase}, load generator loop lag: p99 {pct(lagged, 99):.1f} ms, "
+                f"max {max(lagged) * 1000:.1f} ms"
+            )
         print(
             "mixed phase, % of the phase each process ran on a CPU / waited for one: "
             + ", ".join(
@@ -257,25 +236,6 @@ class Bench:
             return await client.post("/v1/pos/store-0001/events", content=raw, headers=headers)
 
         return webhook
-
-
-@contextlib.asynccontextmanager
-async def profiling(args: argparse.Namespace, pid: int) -> AsyncIterator[None]:
-    """`--py-spy BIN`: samples the hub process for the mixed phase (stopped by its pid)."""
-    if not args.py_spy:
-        yield
-        return
-    out = Path(args.py_spy_out)
-    argv = [args.py_spy, "record", "-p", str(pid), "-f", "raw", "-o", str(out), "--nonblocking"]
-    spy = await asyncio.create_subprocess_exec(
-        *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
-    )
-    try:
-        yield
-    finally:
-        spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled and exits
-        await asyncio.wait_for(spy.wait(), timeout=30)
-        print(f"mixed phase, py-spy samples of the hub: {out}")
 
 
 async def bench(args: argparse.Namespace, pg: testing.Postgres, bootstrap: str) -> None:

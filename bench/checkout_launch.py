@@ -1,6 +1,7 @@
 """Starting the checkout benchmark's apps, one uvicorn process each (`bench.checkout_serve`), on
-127.0.0.1 with their own databases and the dev stack's Kafka; and what the bench reads of them
-(CPU time from /proc, the hub's /metrics).
+127.0.0.1 with their own databases and the dev stack's Kafka; and the probes that say where time
+goes: CPU and run-queue time per process (/proc), the webhook app's own latency histogram
+(/metrics), PostgreSQL backends' waits, the load generator's loop lag, py-spy on the hub.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
 import sys
 import time
 from collections import Counter
@@ -192,3 +194,52 @@ async def pg_activity(dsn: str) -> AsyncIterator[Counter[str]]:
         done.set()
         await task
         await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def loop_lag() -> AsyncIterator[list[float]]:
+    """How late this (load-generating) loop wakes from a 10 ms sleep: if it stalls, the latencies
+    it measures include its own delay, not only the servers'."""
+    lags: list[float] = []
+    done = asyncio.Event()
+
+    async def probe() -> None:
+        while not done.is_set():
+            asked = time.monotonic()
+            await asyncio.sleep(0.01)
+            lags.append(time.monotonic() - asked - 0.01)
+
+    task = asyncio.create_task(probe())
+    try:
+        yield lags
+    finally:
+        done.set()
+        await task
+
+
+def bucket_summary(before: dict[float, float], after: dict[float, float]) -> str:
+    delta = {le: after[le] - before.get(le, 0.0) for le in sorted(after)}
+    total = delta.get(float("inf"), 0.0)
+    if not total:
+        return "no webhook observed"
+    shown = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
+    return ", ".join(f"<= {le * 1000:g} ms {100 * delta[le] / total:.1f} %" for le in shown)
+
+
+@contextlib.asynccontextmanager
+async def profiling(py_spy: str | None, out_path: str, pid: int) -> AsyncIterator[None]:
+    """`--py-spy BIN`: samples the hub process for the mixed phase (stopped by its pid)."""
+    if not py_spy:
+        yield
+        return
+    out = Path(out_path)
+    argv = [py_spy, "record", "-p", str(pid), "-f", "raw", "-o", str(out), "--nonblocking"]
+    spy = await asyncio.create_subprocess_exec(
+        *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled and exits
+        await asyncio.wait_for(spy.wait(), timeout=30)
+        print(f"mixed phase, py-spy samples of the hub: {out}")

@@ -35,11 +35,17 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = db.engine_from_url(config.database_url, pool_size=config.pos_ingest_pool_size)
-        if config.migrate:
-            await db.migrate(
-                engine, version_locations=[tables.MIGRATIONS], target_metadata=[tables.metadata]
-            )
+        if config.migrate:  # on a transactional engine: the migration lock lasts its transaction
+            migrating = db.engine_from_url(config.database_url, pool_size=1)
+            try:
+                await db.migrate(
+                    migrating,
+                    version_locations=[tables.MIGRATIONS],
+                    target_metadata=[tables.metadata],
+                )
+            finally:
+                await migrating.dispose()
+        engine = pos_ingest.engine_of(config.database_url, pool_size=config.pos_ingest_pool_size)
         http.add_readiness_check(app, "db", lambda: db.ping(engine))
         app.state.sessions = db.sessionmaker_of(engine)
         app.state.config = Config.from_folder(config.config_dir)

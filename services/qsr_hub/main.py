@@ -66,7 +66,7 @@ def create_app(
             )
         sessions = db.sessionmaker_of(engine)
         # The webhook's own small pool: its insert never queues behind saga/worker transactions.
-        ingest_engine = db.engine_from_url(
+        ingest_engine = pos_ingest.engine_of(
             config.database_url, pool_size=config.pos_ingest_pool_size
         )
         http.add_readiness_check(app, "db", lambda: db.ping(engine))

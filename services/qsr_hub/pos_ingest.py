@@ -18,7 +18,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from qsr_hub.config import Config
 from qsr_hub.domain import pos, signatures
@@ -42,6 +47,22 @@ class Rejected(Exception):
         super().__init__(str(error))
         self.error = error
         self.event_id = event_id
+
+
+def engine_of(url: str, *, pool_size: int) -> AsyncEngine:
+    """The webhook route's own small pool (`pool_size` kept, as many again on demand). On
+    PostgreSQL it autocommits: keeping a webhook is one INSERT round trip after the pool's
+    pre-ping, not BEGIN, INSERT, COMMIT; each statement is atomic on its own."""
+    parsed = db.url_of(url)
+    if parsed.get_backend_name() != "postgresql":
+        return db.engine_from_url(url, pool_size=pool_size)
+    return create_async_engine(
+        parsed,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        isolation_level="AUTOCOMMIT",
+    )
 
 
 def _insert(session: AsyncSession, table: sa.Table) -> Any:
