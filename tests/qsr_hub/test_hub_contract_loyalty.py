@@ -96,7 +96,9 @@ def _native(request: pytest.FixtureRequest) -> Maker:
     return make
 
 
-@pytest.fixture(scope="session")
+# Module scope: its Kafka consumer thread must not outlive this suite (it draws on `random`,
+# which Hypothesis tests elsewhere in the session watch).
+@pytest.fixture(scope="module")
 def loyalty_service(
     tmp_path_factory: pytest.TempPathFactory, postgres: Any, kafka: Any
 ) -> Iterator[native_loyalty.NativeLoyaltyService]:
