@@ -203,6 +203,7 @@ def build_registry(settings: Settings, runtime: Runtime) -> kopf.OperatorRegistr
 
     @kopf.on.event(*PROGRAMS, id="program-event", registry=registry)
     async def program_event(**kw: Any) -> None:
+        stores.bind(kw)  # so a namespace whose stores are all gone is still swept
         stores.program_seen(kw["type"], kw["body"])  # after Kopf's index has this event
 
     @kopf.on.delete(

@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from qsr_operator import reconcile_store, topics
+from qsr_operator import kube, reconcile_store, topics
 from qsr_operator.domain import topic_plan
 from qsr_operator.runtime import Note, Outcome, Runtime
 from qsr_operator.workqueue import WorkQueue
@@ -62,11 +62,15 @@ class StoreController:
         await self.sweeps.stop()
         await self.queue.stop()
 
+    def bind(self, indexes: Mapping[str, Any]) -> None:
+        """Kopf's live indexes (complete before any handler runs), from a handler's arguments."""
+        self.programs, self.store_ids = indexes["programs"], indexes["store_ids"]
+
     def observe(
         self, kind: str | None, body: Mapping[str, Any], indexes: Mapping[str, Any]
     ) -> None:
         """A store's watch event (kind None: the initial listing). Only queues; never waits."""
-        self.programs, self.store_ids = indexes["programs"], indexes["store_ids"]
+        self.bind(indexes)
         meta = body["metadata"]
         key = (meta["namespace"], meta["name"])
         if kind == "DELETED":
@@ -93,12 +97,14 @@ class StoreController:
         meta = body["metadata"]
         key = (meta["namespace"], meta["name"])
         ready = kind != "DELETED" and reconcile_store.topics_ready(body)
-        if self.program_ready.get(key, False) == ready:
-            return
-        self.program_ready[key] = ready
+        was_ready = self.program_ready.get(key, False)
         if kind == "DELETED":
             self.program_ready.pop(key, None)
-            self.swept.discard(key)
+            self.swept.discard(key)  # a program made again under this name is swept again
+        else:
+            self.program_ready[key] = ready
+        if was_ready == ready:
+            return
         for store, store_body in list(self.bodies.items()):
             if store[0] == key[0] and _program_of(store_body) == key[1]:
                 self.queue.add(store)
@@ -126,7 +132,11 @@ class StoreController:
         body = self.bodies.get(key)
         if body is None:
             return None
-        outcome = await self._run(body, self.programs)
+        try:
+            outcome = await self._run(body, self.programs)
+        except kube.KubeError as exc:  # the status patch failed: counted as an error, retried
+            logger.warning("reconcile of %s/%s: Kubernetes API: %s; retrying", *key, exc)
+            return retry
         return retry if outcome.temporary else None
 
     async def _tombstone(self, key: Key, body: Mapping[str, Any]) -> bool:

@@ -139,3 +139,22 @@ async def test_program_ref_change_tombstones_the_record_on_the_old_program_topic
             lambda: (k8s.get(SI, "tc-1").get("status") or {}).get("publishedProgram") == "topic-d",
         )
     assert b'"topic-d"' in (moved[b"tc-1"] or b"")
+
+
+async def test_last_store_of_a_namespace_deleted_while_down_is_tombstoned_at_startup(
+    kube: testing.Kube, kafka: testing.Kafka, settings: Settings
+) -> None:
+    # A namespace of its own: with no store left, no store event ever reaches the operator.
+    alone = Cluster(kube, cluster.fresh_namespace(kube, "op-last"))
+    for secret in cluster.secret_bodies():
+        alone.core.create_namespaced_secret(alone.namespace, secret)
+    scoped = settings.model_copy(update={"namespaces": [alone.namespace]})
+    with cluster.running_operator(scoped):
+        await asyncio.to_thread(_ready, alone, "topic-e", ["te-1"])
+    topic = _topic(alone, "topic-e")
+    assert (await _latest(kafka, topic))[b"te-1"] is not None
+    alone.delete(SI, "te-1")
+    wait_for("te-1 to be gone", lambda: _gone(alone, "te-1"))
+    with cluster.running_operator(scoped):
+        latest = await _wait_latest(kafka, topic, "te-1", tombstone=True)
+    assert list(latest) == [b"te-1"]
