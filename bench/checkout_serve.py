@@ -1,15 +1,7 @@
-"""One app of the checkout benchmark in its own uvicorn process, started like `qsr serve`.
-
-    .venv/bin/python -m bench.checkout_serve {hub,hub-ingest,ordering,baseline,cardsim,cms} \
-        --port PORT
-
-`bench.checkout` starts one of these per app and stops each by its pid. Hub and ordering read
-their settings from the environment (`QSR_HUB_*`, `QSR_ORDERING_*`) exactly as `qsr serve` does;
-the only difference is auth: the bench hands them its own issuer's public keys
-(`QSR_BENCH_JWKS`) and, for the hub, a service token (`QSR_BENCH_SERVICE_TOKEN`), instead of an
-identity service (one cached JWKS fetch and one cached token fetch there, none on the hot path).
-Logging, tracing and uvicorn settings are `qsr serve`'s for hub and ordering.
-"""
+"""One app of the checkout benchmark in its own uvicorn process, served as `qsr serve` does, except
+that hub and ordering trust the bench's issuer (`QSR_BENCH_JWKS`, `QSR_BENCH_SERVICE_TOKEN`)
+instead of an identity service. `python -m bench.checkout_serve APP --port PORT`; started and
+stopped by pid by `bench.checkout`."""
 
 from __future__ import annotations
 

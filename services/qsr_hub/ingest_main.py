@@ -1,11 +1,7 @@
-"""App factory for `qsr serve hub-ingest`: the POS webhook route alone, in a process of its own.
-
-The hub serves the same route (embedded mode, small installs); this app lets a deployment give
-webhooks a process that does nothing else: verify the HMAC, validate, insert the raw payload on a
-small pool of its own, answer 202. No saga, no worker, no consumer shares its event loop or its
-CPU time, so a vendor's 2xx does not wait behind checkouts. The hub's POS worker (which polls
-`pos_events` every 0.5 s) transforms what this process keeps; both use the hub's database.
-"""
+"""App factory for `qsr serve hub-ingest`: the POS webhook route alone, in a process of its own,
+so a vendor's 2xx does not wait behind checkouts in the hub's event loop. It verifies,
+validates and keeps (same checks, answers and rows as the hub's route); the hub's POS worker
+transforms what it keeps (docs/hub.md, "The webhook's budget")."""
 
 from __future__ import annotations
 
