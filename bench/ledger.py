@@ -6,12 +6,13 @@ same run; and GET balance over HTTP against a bare asyncpg loop running the same
                                      [--concurrency 8]
 
 Identical SQL: the statements one accrual issues are captured from the service (SQLAlchemy cursor
-hook) and rendered into a pgbench script (-M simple, one event per transaction, 1 client), with the
-event's unique key and the member varied per transaction. The system runs the real app (consumer,
-relay, sweep) with 10 % of the events delivered twice, one event or one partition batch per
-transaction, on a topic filled before the app starts (timed from the first processed record to the
-last); afterwards the ledger invariants are checked on the data. The consumer handles its
-partitions one after the other, so pgbench runs one client (-c 1).
+hook) and rendered into a pgbench script (`ledger_pgbench`: one event per transaction, 1 client,
+run in -M simple and -M prepared, before and after the system phases; the baseline is the faster
+mode's mean), with the event's unique key and the member varied per transaction. The system runs
+the real app (consumer, relay, sweep) with 10 % of the events delivered twice, one event or one
+partition batch per transaction, on a topic filled before the app starts (timed from the first
+processed record to the last); afterwards the ledger invariants are checked on the data. The
+consumer handles its partitions one after the other, so pgbench runs one client (-c 1).
 """
 
 from __future__ import annotations
@@ -19,10 +20,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import re
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -32,6 +31,7 @@ import asyncpg
 import httpx
 import sqlalchemy as sa
 
+from bench import ledger_pgbench
 from qsr_devstack import testing
 from qsr_kit import bus, consuming, db, http
 from qsr_kit import kafka as kafka_mod
@@ -47,6 +47,13 @@ NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 def member(i: int) -> str:
     return f"bm{FIRST_MEMBER + i}"
+
+
+# What pgbench varies per transaction in the captured SQL: the event's key and its member.
+VARIED = {
+    MARK: "CAST(:client_id AS text) || '-' || CAST(:n AS text)",
+    member(0): "'bm' || CAST(:m AS text)",
+}
 
 
 def order_event(key: str, member_id: str) -> events.Envelope:
@@ -76,51 +83,6 @@ async def prepared_db(pg: testing.Postgres, name: str, members: int) -> str:
     return dsn
 
 
-def _text(value: Any) -> str | None:
-    """A parameter as PostgreSQL reads it from text; None for NULL."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def _literal(value: Any) -> str:
-    if isinstance(value, list | tuple):  # an array parameter (unnest, = ANY): an array literal
-        items = (_text(v) for v in value)
-        quoted = ("NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-                  for v in items)  # fmt: skip
-        return "'{" + ",".join(quoted).replace("'", "''") + "}'"
-    text = _text(value)
-    if text is None:
-        return "NULL"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return text
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _param(value: Any) -> str:
-    """A parameter as a SQL expression for pgbench: its literal, with the event key and the member
-    made per transaction by `replace` on the server (pgbench variables stay outside the quotes,
-    so the script runs in -M simple and -M prepared alike), and with its colons hidden from
-    pgbench's `:variable` parsing."""
-    sql = _literal(value)
-    if ":" in sql:
-        sql = f"replace({sql.replace(':', '~C~')}, '~C~', ':')"
-    if MARK in sql:
-        sql = f"replace({sql}, '{MARK}', CAST(:client_id AS text) || '-' || CAST(:n AS text))"
-    if member(0) in sql:
-        sql = f"replace({sql}, '{member(0)}', 'bm' || CAST(:m AS text))"
-    return f"({sql})" if sql.startswith("replace") else sql
-
-
-def rendered(statement: str, params: tuple[Any, ...]) -> str:
-    """An asyncpg statement ($1, $2 ...) with its parameters as SQL expressions."""
-    return re.sub(r"\$(\d+)", lambda m: _param(params[int(m.group(1)) - 1]), statement)
-
-
 async def captured_accrual(dsn: str) -> list[str]:
     """The statements the consumer issues for one accrual (inbox row through outbox event)."""
     engine = db.engine_from_url(dsn)
@@ -134,7 +96,7 @@ async def captured_accrual(dsn: str) -> list[str]:
 
     def hook(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
         for one in params if many else [params]:  # executemany: one statement per row
-            seen.append(rendered(statement, tuple(one or ())))
+            seen.append(ledger_pgbench.rendered(statement, tuple(one or ()), VARIED))
 
     sa.event.listen(engine.sync_engine, "before_cursor_execute", hook)
     outcome = await processor.process(record_of(order_event(MARK, member(0)), "t"))
@@ -142,33 +104,6 @@ async def captured_accrual(dsn: str) -> list[str]:
     await engine.dispose()
     assert outcome is consuming.Outcome.PROCESSED, outcome
     return seen
-
-
-def pgbench_tps(dsn: str, statements: list[str], *, members: int, seconds: int, mode: str) -> float:
-    script = [
-        f"\\set n random(1, {10**15})",
-        f"\\set m random({FIRST_MEMBER}, {FIRST_MEMBER + members - 1})",
-    ]
-    script += ["BEGIN;", *(s + ";" for s in statements), "COMMIT;"]
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as file:
-        file.write("\n".join(script) + "\n")
-    command = [
-        "pgbench",
-        "-n",
-        "-M",
-        mode,
-        "-c",
-        "1",
-        "-j",
-        "1",
-        "-T",
-        str(seconds),
-        "-f",
-        file.name,
-        dsn,
-    ]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return float(re.search(r"tps = ([0-9.]+)", out).group(1))  # type: ignore[union-attr]
 
 
 async def system_rate(
@@ -326,12 +261,17 @@ async def bench(args: argparse.Namespace, pg: testing.Postgres, kf: testing.Kafk
     n, members, seconds, c = args.events, args.members, args.seconds, args.concurrency
     statements = await captured_accrual(await prepared_db(pg, "capture", members))
 
+    variables = [
+        "\\set n random(1, 1000000000000000)",
+        f"\\set m random({FIRST_MEMBER}, {FIRST_MEMBER + members - 1})",
+    ]
+
     async def pgbench_round(tag: str) -> dict[str, float]:
         rates = {}
         for mode in ("simple", "prepared"):  # the system prepares its statements (asyncpg)
             pgbench_db = await prepared_db(pg, f"pgbench_{mode}_{tag}", members)
-            rates[mode] = pgbench_tps(
-                pgbench_db, statements, members=members, seconds=seconds, mode=mode
+            rates[mode] = ledger_pgbench.tps(
+                pgbench_db, statements, variables=variables, seconds=seconds, mode=mode
             )
         return rates
 
