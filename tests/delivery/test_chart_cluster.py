@@ -22,7 +22,7 @@ RESTRICTED = {
     f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "warn", "audit")
 }
 CRDS = ("loyaltyprograms.qsr.io", "storeintegrations.qsr.io")
-DEPLOYMENTS = ("qsr-operator", "qsr-identity", "qsr-ordering", "qsr-hub")
+DEPLOYMENTS = ("qsr-operator", "qsr-identity", "qsr-ordering", "qsr-hub", "qsr-hub-ingest")
 
 
 def kubectl(

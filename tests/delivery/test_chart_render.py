@@ -17,7 +17,7 @@ from tests.delivery.chart import (
     template_args,
 )
 
-SERVICES = ("identity", "ordering", "hub")
+SERVICES = ("identity", "ordering", "hub", "hub-ingest")
 
 
 @pytest.fixture(scope="module")

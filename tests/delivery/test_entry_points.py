@@ -92,7 +92,7 @@ def test_every_chart_and_operator_command_is_a_console_script() -> None:
 
 def test_every_served_service_name_is_one_qsr_serve_accepts() -> None:
     served = {c[2] for c in chart_commands() + operator_commands() if c[:2] == ["qsr", "serve"]}
-    assert served == {"identity", "ordering", "hub", "loyalty"}
+    assert served == {"identity", "ordering", "hub", "hub-ingest", "loyalty"}
     assert served <= {service.value for service in serve.Service}
     assert served <= {service.value for service in serve.APPS}
     for service, target in serve.APPS.items():
@@ -112,13 +112,15 @@ def settings_fields(module_name: str) -> set[str]:
 def test_every_qsr_variable_the_chart_sets_is_a_settings_field() -> None:
     # Settings classes reject unknown QSR_<SERVICE>_* variables: a stray one stops the pod.
     manifests = chart.render(
-        "--set", "postgres.existingSecret=db", "--set", "redis.existingSecret=cache"
+        "--set", "postgres.existingSecret=db", "--set", "redis.existingSecret=cache",
+        "--set", "storeConfig.existingSecret=stores",
     )  # fmt: skip
     modules = {
         "qsr-operator": ("QSR_OPERATOR_", "qsr_operator.settings"),
         "qsr-identity": ("QSR_IDENTITY_", "qsr_identity.settings"),
         "qsr-ordering": ("QSR_ORDERING_", "qsr_ordering.settings"),
         "qsr-hub": ("QSR_HUB_", "qsr_hub.settings"),
+        "qsr-hub-ingest": ("QSR_HUB_", "qsr_hub.settings"),  # the hub's settings, its own process
     }
     for name, spec in chart.pod_specs(manifests):
         prefix, module_name = modules[name]

@@ -90,3 +90,14 @@ to:
   {{- end }}
 {{- end }}
 {{- end }}
+
+{{/* Component name of a `services` key: hubIngest → hub-ingest (names, labels, `qsr serve`). */}}
+{{- define "qsr.component" -}}
+{{ kebabcase . }}
+{{- end }}
+
+{{/* Whose settings a component reads: hub-ingest is the hub's webhook route in a process of its
+     own, so it reads QSR_HUB_* and the secret key hub-database-url (the hub's database). */}}
+{{- define "qsr.settingsOf" -}}
+{{ ternary "hub" . (eq . "hub-ingest") }}
+{{- end }}
