@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from qsr_kit import auth, bus, db, http, idempotency, kafka, outbox
+from qsr_kit import auth, bus, db, http, idempotency, kafka, outbox, storefeed
 from qsr_ordering import api, placing, progressing, tables
 from qsr_ordering.deps import Ordering
 from qsr_ordering.domain import errors
@@ -61,21 +61,25 @@ def create_app(
             client = await stack.enter_async_context(httpx.AsyncClient(timeout=5.0))
             auth.install(app, verifier or _remote_verifier(config, client))
             relay = await _relay(stack, engine, publisher, config)
+            stores = Stores.from_folder(config.config_dir)
             app.state.ordering = Ordering(
                 sessions=sessions,
-                stores=Stores.from_folder(config.config_dir),
+                stores=stores,
                 menus=CmsMenus(client, base_url=config.menu_url, ttl=config.menu_ttl_seconds),
                 namespace=config.namespace,
                 clock=clock,
                 notify=relay.notify if relay else (lambda: None),
             )
             task = asyncio.create_task(relay.run(stop)) if relay else None
+            feed = _store_feed(app, config, stores, stop)
             try:
                 yield
             finally:
                 stop.set()
                 if task:
                     await task
+                if feed:
+                    await feed
                 await engine.dispose()
 
     app = http.service_app(
@@ -94,6 +98,22 @@ def _remote_verifier(config: OrderingSettings, client: httpx.AsyncClient) -> aut
     return auth.Verifier.remote(
         config.jwks_url, client=client, issuer=config.issuer, audience=config.audience
     )
+
+
+def _store_feed(
+    app: FastAPI, config: OrderingSettings, stores: Stores, stop: asyncio.Event
+) -> asyncio.Task[None] | None:
+    feed = storefeed.from_settings(
+        bootstrap=config.kafka_bootstrap,
+        topics=config.store_topics,
+        upsert=stores.replace,
+        remove=stores.remove,
+        client_id="qsr-ordering-stores",
+    )
+    if feed is None:
+        return None
+    http.add_readiness_check(app, "store-feed", feed.check)
+    return asyncio.create_task(feed.run(stop))
 
 
 async def _relay(

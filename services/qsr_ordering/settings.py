@@ -20,4 +20,7 @@ class OrderingSettings(BaseSettings):
     audience: str = "qsr-platform"
     jwks_url: str | None = None
     kafka_bootstrap: str | None = None
+    # Compacted store topics to follow (comma-separated, `qsr.<namespace>.<program>.stores`):
+    # store changes apply without a restart; needs kafka_bootstrap. Empty: config_dir only.
+    store_topics: str = ""
     migrate: bool = True

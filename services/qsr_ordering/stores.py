@@ -1,7 +1,9 @@
 """Store configuration as the services read it: StoreIntegration specs from rendered YAML.
 
-In a cluster the operator renders them (and republishes on change); embedded mode reads
-`examples/`. Only the `spec` matters to services; programs are read the same way.
+Embedded mode reads `examples/`; in a cluster `store_topics` names the program store topics the
+operator publishes to, and `qsr_kit.storefeed` applies each change here (`replace`, `remove`)
+without a restart; one event loop mutates the dict between awaits, so no lock is needed.
+Only the `spec` matters to services; programs are read the same way.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ class Stores:
     def replace(self, store: specs.StoreIntegrationSpec) -> None:
         """A changed StoreIntegration takes effect without a restart."""
         self._stores[store.store_id] = store
+
+    def remove(self, store_id: str) -> None:
+        """A deleted StoreIntegration (a tombstone on the store topic): its orders are refused."""
+        self._stores.pop(store_id, None)
 
     def all(self) -> tuple[specs.StoreIntegrationSpec, ...]:
         return tuple(self._stores.values())
