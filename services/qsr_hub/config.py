@@ -3,6 +3,10 @@
 Read from rendered YAML (the operator's output in a cluster, `examples/` embedded). Secrets come
 from Kubernetes Secret documents in the same folder (embedded: the dev-only examples) and are kept
 in memory only; nothing here is ever logged.
+
+With `store_topics` set, stores also follow the operator's compacted store topics
+(`upsert_store` / `remove_store`). Programs and secret *values* still come from the folder only:
+the topic carries secret references by design, never values.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from pathlib import Path
 
 import yaml
 
+from qsr_hub.settings import HubSettings
+from qsr_kit import storefeed
 from qsr_kit.domain import specs
 
 
@@ -61,6 +67,14 @@ class Config:
             raise UnknownStore(store_id)
         return found
 
+    def upsert_store(self, store: specs.StoreIntegrationSpec) -> None:
+        """A store change from the store topic (`qsr_kit.storefeed`), applied without a restart."""
+        self.stores[store.store_id] = store
+
+    def remove_store(self, store_id: str) -> None:
+        """A tombstone on the store topic: the store is no longer configured."""
+        self.stores.pop(store_id, None)
+
     def program_of(self, store: specs.StoreIntegrationSpec) -> specs.LoyaltyProgramSpec:
         return self.programs[store.program_ref.name]
 
@@ -75,3 +89,14 @@ class Config:
         if program is None:
             return None
         return next((r for r in program.rewards if r.id == reward_id), None)
+
+
+def store_feed(settings: HubSettings, config: Config) -> storefeed.StoreFeed | None:
+    """The feed that keeps `config.stores` on the store topics, when `store_topics` names them."""
+    return storefeed.from_settings(
+        bootstrap=settings.kafka_bootstrap,
+        topics=settings.store_topics,
+        upsert=config.upsert_store,
+        remove=config.remove_store,
+        client_id="qsr-hub-stores",
+    )

@@ -5,6 +5,7 @@ transforms what it keeps (docs/hub.md, "The webhook's budget")."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from fastapi import FastAPI, Header, Request
 from fastapi.responses import Response
 
 from qsr_hub import pos_ingest, tables
-from qsr_hub.config import Config, MissingSecret, UnknownStore
+from qsr_hub.config import Config, MissingSecret, UnknownStore, store_feed
 from qsr_hub.domain import pos, signatures
 from qsr_hub.settings import HubSettings
 from qsr_kit import db, http
@@ -45,9 +46,16 @@ def create_app(
         http.add_readiness_check(app, "db", lambda: db.ping(engine))
         app.state.sessions = db.sessionmaker_of(engine)
         app.state.config = Config.from_folder(config.config_dir)
+        feed, stop = store_feed(config, app.state.config), asyncio.Event()
+        if feed:
+            http.add_readiness_check(app, "store-feed", feed.check)
+        following = asyncio.create_task(feed.run(stop)) if feed else None
         try:
             yield
         finally:
+            stop.set()
+            if following:
+                await following
             await engine.dispose()
 
     app = http.service_app(

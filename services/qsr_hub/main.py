@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from qsr_hub import api, consumers, ingest_main, pos_ingest, tables
 from qsr_hub.checkout import Runner
-from qsr_hub.config import Config, MissingSecret, UnknownStore
+from qsr_hub.config import Config, MissingSecret, UnknownStore, store_feed
 from qsr_hub.deps import Hub
 from qsr_hub.domain import breaker
 from qsr_hub.executing import Executor, Spokes
@@ -96,6 +96,10 @@ def create_app(
                 for topic in order_topics:
                     publisher.subscribe(topic, subscriber)
             spawn = _spawner(tasks)
+            feed = store_feed(config, hub.config)
+            if feed:
+                http.add_readiness_check(app, "store-feed", feed.check)
+                spawn(feed.run(stop))
             spawn(hub.runner.run_resumer(stop, every=config.resume_every_seconds))
             spawn(_pos_worker(hub, relay, stop))
             if relay:

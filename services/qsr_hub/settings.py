@@ -33,6 +33,9 @@ class HubSettings(BaseSettings):
     client_id: str = "qsr-hub"
     client_secret: SecretStr | None = None
     kafka_bootstrap: str | None = None
+    # Compacted store topics to follow (comma-separated, `qsr.<namespace>.<program>.stores`):
+    # store changes apply without a restart; needs kafka_bootstrap. Programs and secrets: files.
+    store_topics: str = ""
     spoke_timeout_seconds: float = 2.0
     breaker_open_seconds: float = 10.0
     saga_lease_seconds: float = 30.0
