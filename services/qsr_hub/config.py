@@ -12,6 +12,9 @@ the topic carries secret references by design, never values.
 from __future__ import annotations
 
 import base64
+import logging
+import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +23,10 @@ import yaml
 from qsr_hub.settings import HubSettings
 from qsr_kit import storefeed
 from qsr_kit.domain import specs
+
+log = logging.getLogger(__name__)
+# A missing secret re-reads the folder's Secret documents at most this often.
+SECRET_RELOAD_S = 1.0
 
 
 class UnknownStore(LookupError):
@@ -37,10 +44,12 @@ class Config:
     stores: dict[str, specs.StoreIntegrationSpec] = field(default_factory=dict)
     programs: dict[str, specs.LoyaltyProgramSpec] = field(default_factory=dict)
     secrets: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
+    folder: Path | None = None
+    reloaded_at: float = field(default=-math.inf, repr=False)
 
     @classmethod
     def from_folder(cls, folder: Path) -> Config:
-        config = cls()
+        config = cls(folder=folder)
         for path in sorted(folder.glob("*.yaml")):
             for doc in yaml.safe_load_all(path.read_text()):
                 if not doc:
@@ -80,9 +89,27 @@ class Config:
 
     def secret(self, ref: specs.SecretRef) -> str:
         value = self.secrets.get((ref.name, ref.key))
+        if value is None and self._reload_secrets():
+            value = self.secrets.get((ref.name, ref.key))
         if value is None:
             raise MissingSecret(ref)
         return value
+
+    def _reload_secrets(self) -> bool:
+        """A store that arrived on the store topic may reference a Secret added after the start
+        (a mounted Secret volume is updated in place): re-read the folder's Secrets (rate-limited).
+        """
+        now = time.monotonic()
+        if self.folder is None or now - self.reloaded_at < SECRET_RELOAD_S:
+            return False
+        self.reloaded_at = now
+        try:
+            fresh = Config.from_folder(self.folder)
+        except Exception as error:  # a volume caught mid-update: the next miss tries again
+            log.warning("config: re-reading secrets failed: %s", type(error).__name__)
+            return False
+        self.secrets.update(fresh.secrets)
+        return True
 
     def reward(self, store: specs.StoreIntegrationSpec, reward_id: str) -> specs.Reward | None:
         program = self.programs.get(store.program_ref.name)

@@ -132,3 +132,38 @@ async def test_hub_ingest_accepts_a_published_stores_webhook_without_a_restart(
     app = ingest_main.create_app(settings(postgres, kafka, tmp_path, topic.name))
 
     await webhook_accepted_after_publish(app, lambda: app.state.config, topic, "http://hub-ingest")
+
+
+async def test_a_new_stores_secret_added_to_the_folder_after_start_verifies_its_webhook(
+    postgres: Any, kafka: Any, tmp_path: Path, topic: StoreTopic
+) -> None:
+    hub_settings = settings(postgres, kafka, tmp_path, topic.name)
+    app = ingest_main.create_app(hub_settings)
+    base = example_store("store-0001")
+    pos = base.pos.model_copy(
+        update={"webhook_secret_ref": specs.SecretRef(name="store-0042-pos", key="hook")}
+    )
+    new_store = base.model_copy(update={"store_id": "store-0042", "pos": pos})
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://i") as client,
+    ):
+        await ready(client)
+        await topic.publish(new_store)
+        await until(lambda: "store-0042" in app.state.config.stores, what="store-0042 arrived")
+        secret = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "store-0042-pos"},
+            "stringData": {"hook": "dev-only-store-0042-webhook"},
+        }
+        (hub_settings.config_dir / "store-0042-secret.yaml").write_text(yaml.safe_dump(secret))
+        sender = PosSender(
+            client,
+            hub_url="http://i",
+            store_id="store-0042",
+            pos_type=specs.PosType.TOAST,
+            secret=b"dev-only-store-0042-webhook",
+        )
+        [answer] = await sender.send(a_sale(), now=datetime.now(UTC))
+        assert answer.status_code == 202, answer.text
