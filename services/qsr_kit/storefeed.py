@@ -43,7 +43,10 @@ class StoreFeed:
         remove: Callable[[str], None],
         backoff_s: tuple[float, float] = (0.2, 5.0),
         client_id: str = "qsr-store-feed",
+        discover_every_s: float = 30.0,
     ) -> None:
+        """`topics`: names, or `qsr.<namespace>.*.stores` for every program's store topic of a
+        namespace (new programs' topics are found within `discover_every_s`)."""
         if not topics:
             raise ValueError("topics: give at least one store topic")
         self.bootstrap = bootstrap
@@ -56,6 +59,8 @@ class StoreFeed:
         self._client_id = client_id
         self._positions: dict[TopicPartition, int] = {}
         self._targets: dict[TopicPartition, int] | None = None
+        self._pattern = store_records.pattern_of(self.topics)
+        self._discover_every_s = discover_every_s
 
     async def check(self) -> None:
         """Readiness: raises until the table has been read up to where it stood at start."""
@@ -100,6 +105,7 @@ class StoreFeed:
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            metadata_max_age_ms=int(self._discover_every_s * 1000),
         )
         await consumer.start()
         try:
@@ -115,23 +121,36 @@ class StoreFeed:
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=POLL_MS)
                 for partition, messages in batch.items():
+                    done = self._positions.get(partition, 0)
+                    if messages[0].offset < done:
+                        # A reassignment (a new topic or partition found) reset the position:
+                        # never apply an older version of a store again, go back to where we were.
+                        consumer.seek(partition, done)
+                        messages = [m for m in messages if m.offset >= done]
                     for message in messages:
                         self._apply(message.key, message.value, where=message)
-                    self._positions[partition] = messages[-1].offset + 1
+                    if messages:
+                        self._positions[partition] = messages[-1].offset + 1
                 await self._note_progress(consumer)
         finally:
             await consumer.stop()
 
     async def _partitions(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
-        """Subscribe (no group: every partition is assigned here) once every topic exists."""
+        """Subscribe (no group: every partition is assigned here) once every named topic exists;
+        with a wildcard, every matching topic now and (at each metadata refresh) later."""
         known = await consumer.topics()
-        missing = [t for t in self.topics if t not in known]
+        missing = [t for t in self.topics if "*" not in t and t not in known]
         if missing:
             raise FeedNotReady(f"topics {', '.join(missing)}: do not exist (yet)")
-        consumer.subscribe(self.topics)
+        if self._pattern is None:
+            names = list(self.topics)
+            consumer.subscribe(names)
+        else:
+            names = sorted(t for t in known if self._pattern.fullmatch(t))
+            consumer.subscribe(pattern=self._pattern.pattern)
         async with asyncio.timeout(ASSIGN_TIMEOUT_S):
             while True:
-                ids = {t: consumer.partitions_for_topic(t) for t in self.topics}
+                ids = {t: consumer.partitions_for_topic(t) for t in names}
                 wanted = {TopicPartition(t, p) for t, found in ids.items() for p in found or ()}
                 if all(ids.values()) and wanted <= consumer.assignment():
                     return sorted(wanted)

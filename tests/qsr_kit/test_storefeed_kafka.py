@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from qsr_kit import storefeed
-from qsr_kit.domain import specs
+from qsr_kit.domain import specs, store_records, topics
 from tests.qsr_kit.storefeed_topics import new_topic_name, store_topic, until
 from tests.qsr_ordering.menus import example_store
 
@@ -22,16 +23,20 @@ pytestmark = [pytest.mark.kafka]
 class Table:
     def __init__(self) -> None:
         self.stores: dict[str, specs.StoreIntegrationSpec] = {}
+        self.upserts: list[str] = []
 
     def upsert(self, spec: specs.StoreIntegrationSpec) -> None:
         self.stores[spec.store_id] = spec
+        self.upserts.append(spec.store_id)
 
     def remove(self, store_id: str) -> None:
         self.stores.pop(store_id, None)
 
 
 @asynccontextmanager
-async def following(bootstrap: str, topic: str) -> AsyncIterator[tuple[storefeed.StoreFeed, Table]]:
+async def following(
+    bootstrap: str, topic: str, **options: Any
+) -> AsyncIterator[tuple[storefeed.StoreFeed, Table]]:
     table = Table()
     feed = storefeed.StoreFeed(
         bootstrap=bootstrap,
@@ -39,6 +44,7 @@ async def following(bootstrap: str, topic: str) -> AsyncIterator[tuple[storefeed
         upsert=table.upsert,
         remove=table.remove,
         backoff_s=(0.1, 0.5),
+        **options,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(feed.run(stop))
@@ -100,6 +106,36 @@ async def test_a_missing_topic_keeps_the_feed_not_ready_until_it_exists(kafka: A
             await asyncio.wait_for(feed.caught_up.wait(), timeout=20)
             await until(lambda: "store-0003" in table.stores, what="store-0003 applied")
             await feed.check()
+
+
+async def test_a_namespace_wildcard_follows_a_program_topic_created_later(kafka: Any) -> None:
+    namespace = f"ns{uuid.uuid4().hex[:8]}"
+    first, later = (
+        topics.topic_name(namespace=namespace, program=p, stream=topics.Stream.STORES)
+        for p in ("first", "later")
+    )
+    async with store_topic(kafka.bootstrap, name=first) as topic:
+        await topic.publish(example_store("store-0001"))
+        wildcard = f"qsr.{namespace}.*.stores"
+        async with following(kafka.bootstrap, wildcard, discover_every_s=0.5) as (feed, table):
+            await asyncio.wait_for(feed.caught_up.wait(), timeout=20)
+            assert table.upserts == ["store-0001"]
+            async with store_topic(kafka.bootstrap, name=later) as new_program:
+                await new_program.publish(example_store("store-0002"))
+                await until(lambda: "store-0002" in table.stores, what="the new topic followed")
+            # The reassignment that found the new topic did not replay the first one.
+            assert table.upserts == ["store-0001", "store-0002"]
+
+
+def test_a_wildcard_only_stands_for_the_program() -> None:
+    with pytest.raises(ValueError, match=r"store_topics: 'qsr\.\*\.p\.stores'"):
+        store_records.pattern_of(["qsr.*.p.stores"])
+    pattern = store_records.pattern_of(["qsr.brand-a.*.stores", "qsr.b.p.stores"])
+    assert pattern is not None
+    assert pattern.fullmatch("qsr.brand-a.crispin-rewards.stores")
+    assert pattern.match("qsr.b.p.stores")
+    assert not pattern.match("qsr.brand-a.crispin-rewards.stores-x")
+    assert not pattern.match("qsr.brand-b.crispin-rewards.stores")
 
 
 def test_store_topics_without_a_bootstrap_are_a_settings_error() -> None:

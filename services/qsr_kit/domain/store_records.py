@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pydantic
 
@@ -69,3 +70,22 @@ def parse(*, key: bytes | None, value: bytes | None) -> Change:
 def topics_of(text: str) -> list[str]:
     """Comma-separated topic names from a setting; blanks ignored."""
     return [name.strip() for name in text.split(",") if name.strip()]
+
+
+_LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
+
+
+def pattern_of(names: list[str]) -> re.Pattern[str] | None:
+    """One regex for the names when any is `qsr.<namespace>.*.stores` (every program of a
+    namespace), else None; raises ValueError naming a wildcard anywhere else."""
+    if not any("*" in name for name in names):
+        return None
+    parts = []
+    for name in names:
+        pieces = name.split(".")
+        if "*" in name and (
+            len(pieces) != 4 or pieces[2] != "*" or "*" in name.replace("*", "", 1)
+        ):
+            raise ValueError(f"store_topics: {name!r}: only qsr.<namespace>.*.stores may use '*'")
+        parts.append(".".join(_LABEL if p == "*" else re.escape(p) for p in pieces))
+    return re.compile("(?:" + "|".join(parts) + ")$")
