@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.delivery.chart import Manifest, helm, named, render, template_args
 
-TOPICS = ["qsr.brand-a.crispin-rewards.stores", "qsr.brand-b.bolt-club.stores"]
+TOPICS = ["qsr.brand-a.crispin-rewards.stores", "qsr.brand-b.*.stores"]
 
 
 def env_of(manifests: list[Manifest], deployment: str) -> dict[str, Any]:
