@@ -107,8 +107,8 @@ class StoreFeed:
             auto_offset_reset="earliest",
             metadata_max_age_ms=int(self._discover_every_s * 1000),
         )
-        await consumer.start()
         try:
+            await consumer.start()
             partitions = await self._partitions(consumer)
             for partition in partitions:
                 if partition in self._positions:
