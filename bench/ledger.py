@@ -98,9 +98,19 @@ async def captured_accrual(dsn: str) -> list[str]:
         for one in params if many else [params]:  # executemany: one statement per row
             seen.append(ledger_pgbench.rendered(statement, tuple(one or ()), VARIED))
 
+    def logged(query: Any) -> None:  # statements run on the raw asyncpg connection (pgwave)
+        if query.query not in ("BEGIN;", "COMMIT;", "ROLLBACK;"):
+            seen.append(ledger_pgbench.rendered(query.query, tuple(query.args), VARIED))
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(logged)
+
     sa.event.listen(engine.sync_engine, "before_cursor_execute", hook)
+    sa.event.listen(engine.sync_engine, "checkout", checkout)
     outcome = await processor.process(record_of(order_event(MARK, member(0)), "t"))
+    await asyncio.sleep(0.1)  # asyncpg hands logged queries over with call_soon
     sa.event.remove(engine.sync_engine, "before_cursor_execute", hook)
+    sa.event.remove(engine.sync_engine, "checkout", checkout)
     await engine.dispose()
     assert outcome is consuming.Outcome.PROCESSED, outcome
     return seen

@@ -83,9 +83,10 @@ async def _wave(
         for i in items
     }
     fast = bulk.postgres(session)
+    driver = await pgwave.driver_of(session) if fast else None
     if fast:  # one statement: lock the members and sum their points of the day
         pairs = [(i.member_id, days[i.order_key]) for i in items]
-        members, earned = await pgwave.lock_and_earned(session, pairs)
+        members, earned = await pgwave.lock_and_earned(session, pairs, driver=driver)
     else:
         members = await bulk.lock_members(session, (i.member_id for i in items))
     known = [i for i in items if i.member_id in members]
@@ -108,7 +109,7 @@ async def _wave(
             item.order, program.spec, member=context, store_tz=zone
         )
     if fast:
-        fresh = await _write_fused(session, program, known, members, accruals, days)
+        fresh = await _write_fused(session, program, known, members, accruals, days, driver)
     else:
         fresh = await _write_portable(session, program, known, members, accruals, days)
     for item in known:
@@ -131,6 +132,7 @@ async def _write_fused(
     members: dict[str, repository.Member],
     accruals: dict[str, rules.Accrual],
     days: dict[str, dt.date],
+    driver: Any,
 ) -> dict[str, Qualifying]:
     """PostgreSQL: every write of the wave in one statement (pgwave.write); the rows are built
     for every known order and kept by the statement for the ones it inserted only."""
@@ -156,7 +158,7 @@ async def _write_fused(
             "x_id": event["event_id"], "x_type": event["event_type"], "x_topic": event["topic"],
             "x_key": event["key"], "x_value": event["value"], "x_at": event["created_at"],
         })  # fmt: skip
-    written = await pgwave.write(session, rows)
+    written = await pgwave.write(session, rows, driver=driver)
     own = {r["o_key"]: max(r["l_points"], 0) for r in rows}
     return {key: Qualifying(w.parked, w.qualifying_before + own[key]) for key, w in written.items()}
 

@@ -20,6 +20,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,11 +64,16 @@ _READ = _arrays(
 
 
 async def lock_and_earned(
-    session: AsyncSession, wanted: Sequence[tuple[str, dt.date]]
+    session: AsyncSession, wanted: Sequence[tuple[str, dt.date]], *, driver: Any = None
 ) -> tuple[dict[str, repository.Member], dict[tuple[str, dt.date], int]]:
     """The enrolled members among `wanted` (member, business date) pairs of distinct members,
-    locked, and each one's points earned on its date."""
-    params = {"r_member": [m for m, _ in wanted], "r_day": [d for _, d in wanted]}
+    locked, and each one's points earned on its date. `driver`: `driver_of(session)`."""
+    members_, days = [m for m, _ in wanted], [d for _, d in wanted]
+    if driver is not None:
+        rows: list[Any] = await _run(driver.fetch, _READ_SQL, members_, days)
+        members = {r["member_id"]: _member(r) for r in rows}
+        return members, {(r["member_id"], r["r_day"]): int(r["earned"]) for r in rows}
+    params = {"r_member": members_, "r_day": days}
     rows = list(await (await session.connection()).execute(_READ, params))
     members = {r.member_id: repository._member(r) for r in rows}
     return members, {(r.member_id, r.r_day): int(r.earned) for r in rows}
@@ -134,7 +140,9 @@ class Written:
     qualifying_before: int
 
 
-async def write(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[str, Written]:
+async def write(
+    session: AsyncSession, rows: Sequence[dict[str, Any]], *, driver: Any = None
+) -> dict[str, Written]:
     """One statement for the wave: `rows` hold every `_WRITE_COLUMNS` key, one per order of
     distinct members; returns the orders it inserted (the ones that earn), by order key."""
     if not rows:
@@ -143,5 +151,44 @@ async def write(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[s
         {"n": n, **{name: row[name] for name in _WRITE_COLUMNS}} for n, row in enumerate(rows)
     ]
     payload = json.dumps(ordered, default=_json, separators=(",", ":"))
-    result = await (await session.connection()).execute(_WRITE, {"rows": payload})
+    if driver is not None:
+        result: Any = await _run(driver.fetch, _WRITE_SQL, payload)
+    else:
+        result = await (await session.connection()).execute(_WRITE, {"rows": payload})
     return {key: Written(bool(parked), int(total)) for key, parked, total in result}
+
+
+# The same two statements in the driver's own form ($n), run on the session's asyncpg connection
+# (its statement cache prepares each once per connection): no SQLAlchemy execution, result or
+# greenlet machinery on the hot path. Only inside a transaction the session already began.
+_READ_SQL = _READ.text.replace(":r_member", "$1").replace(":r_day", "$2")
+_WRITE_SQL = _WRITE.text.replace(":rows", "$1")
+_MEMBER_FIELDS = tuple(repository.Member.__dataclass_fields__)
+
+
+def _member(row: Any) -> repository.Member:
+    return repository.Member(**{f: row[f] for f in _MEMBER_FIELDS})
+
+
+async def driver_of(session: AsyncSession) -> Any:
+    """The asyncpg connection under the session when it is in the session's transaction (BEGIN
+    already sent, as after the consumer's inbox row), else None: then the statements go through
+    SQLAlchemy. Valid for the current transaction only (ask again after a commit)."""
+    raw = await (await session.connection()).get_raw_connection()
+    driver = raw.driver_connection
+    if isinstance(driver, asyncpg.Connection) and driver.is_in_transaction():
+        return driver
+    return None
+
+
+async def _run(call: Any, sql: str, *args: Any) -> Any:
+    """`call(sql, *args)` with the driver's errors as SQLAlchemy's asyncpg dialect raises them
+    (so the kit's "database unavailable" handling sees the same exceptions; OSError as is)."""
+    try:
+        return await call(sql, *args)
+    except asyncpg.InterfaceError as exc:
+        raise sa.exc.InterfaceError(sql, args, exc) from exc
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise sa.exc.IntegrityError(sql, args, exc) from exc
+    except asyncpg.PostgresError as exc:
+        raise sa.exc.DBAPIError(sql, args, exc) from exc
