@@ -11,7 +11,7 @@ import pytest
 
 from qsr_hub.simulators import cardsim, cms, paytronix
 from qsr_hub.simulators.serving import Server
-from tests.qsr_hub.platform import Platform, external_loyalty_config, running
+from tests.qsr_hub.platform import Platform, on_sqlite
 from tests.qsr_hub.sims import FakeClock, Simulator
 
 
@@ -57,17 +57,7 @@ async def platform(
     paytronix_sim: Simulator,
     http: httpx.AsyncClient,
 ) -> AsyncIterator[Platform]:
-    for sim in (card_processor, paytronix_sim, cms_sim):
-        await sim.clear(http)
-    config = external_loyalty_config(tmp_path, loyalty_url=paytronix_sim.url)
-    async with running(
-        config=config,
-        ordering_db=f"sqlite:///{tmp_path / 'ordering.db'}",
-        hub_db=f"sqlite:///{tmp_path / 'hub.db'}",
-        cms_url=cms_sim.url,
-        cards=card_processor,
-        loyalty=paytronix_sim,
+    async with on_sqlite(
+        tmp_path, cms=cms_sim, cards=card_processor, loyalty=paytronix_sim, http=http
     ) as running_platform:
         yield running_platform
-    for sim in (card_processor, paytronix_sim, cms_sim):
-        await sim.clear(http)

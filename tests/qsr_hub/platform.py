@@ -238,6 +238,37 @@ _NO_CLIENT = httpx.AsyncClient(base_url="http://hub.stopped")
 
 
 @contextlib.asynccontextmanager
+async def on_sqlite(
+    tmp_path: Path,
+    *,
+    cms: Simulator,
+    cards: Simulator,
+    loyalty: Simulator,
+    http: httpx.AsyncClient,
+    **options: Any,
+) -> AsyncIterator[Platform]:
+    """The platform on SQLite with the program on the external (Paytronix-style) simulator; the
+    simulators are cleared before and after. `options` go to `running`."""
+    sims = (cards, loyalty, cms)
+    for sim in sims:
+        await sim.clear(http)
+    try:
+        async with running(
+            config=external_loyalty_config(tmp_path, loyalty_url=loyalty.url),
+            ordering_db=f"sqlite:///{tmp_path / 'ordering.db'}",
+            hub_db=f"sqlite:///{tmp_path / 'hub.db'}",
+            cms_url=cms.url,
+            cards=cards,
+            loyalty=loyalty,
+            **options,
+        ) as platform:
+            yield platform
+    finally:
+        for sim in sims:
+            await sim.clear(http)
+
+
+@contextlib.asynccontextmanager
 async def serving_hub(platform: Platform) -> AsyncIterator[Platform]:
     """Starts a hub process (a fresh app on the same database) and points the platform at it."""
     hub = platform.hub_app()

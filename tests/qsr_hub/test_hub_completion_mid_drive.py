@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.qsr_hub.platform import Platform, eventually, external_loyalty_config, member, running
+from tests.qsr_hub.platform import Platform, eventually, member, on_sqlite
 from tests.qsr_hub.sims import Simulator
 
 
@@ -21,20 +21,15 @@ async def slow_loyalty_platform(
     paytronix_sim: Simulator,
     http: httpx.AsyncClient,
 ) -> AsyncIterator[Platform]:
-    for sim in (card_processor, paytronix_sim, cms_sim):
-        await sim.clear(http)
-    async with running(
-        config=external_loyalty_config(tmp_path, loyalty_url=paytronix_sim.url),
-        ordering_db=f"sqlite:///{tmp_path / 'ordering.db'}",
-        hub_db=f"sqlite:///{tmp_path / 'hub.db'}",
-        cms_url=cms_sim.url,
+    async with on_sqlite(
+        tmp_path,
+        cms=cms_sim,
         cards=card_processor,
         loyalty=paytronix_sim,
+        http=http,
         spoke_timeout_seconds=10.0,  # the slow reward commit must not time out
     ) as platform:
         yield platform
-    for sim in (card_processor, paytronix_sim, cms_sim):
-        await sim.clear(http)
 
 
 async def test_an_order_completed_during_the_reward_commit_is_captured_after_it(

@@ -16,9 +16,8 @@ from qsr_kit import db
 from tests.qsr_hub.platform import (
     Platform,
     eventually,
-    external_loyalty_config,
     member,
-    running,
+    on_sqlite,
     serving_hub,
 )
 from tests.qsr_hub.sims import Simulator
@@ -32,22 +31,17 @@ async def stopped_hub(
     paytronix_sim: Simulator,
     http: httpx.AsyncClient,
 ) -> AsyncIterator[Platform]:
-    for sim in (card_processor, paytronix_sim, cms_sim):
-        await sim.clear(http)
-    async with running(
-        config=external_loyalty_config(tmp_path, loyalty_url=paytronix_sim.url),
-        ordering_db=f"sqlite:///{tmp_path / 'ordering.db'}",
-        hub_db=f"sqlite:///{tmp_path / 'hub.db'}",
-        cms_url=cms_sim.url,
+    async with on_sqlite(
+        tmp_path,
+        cms=cms_sim,
         cards=card_processor,
         loyalty=paytronix_sim,
+        http=http,
         start_hub=False,
         spoke_timeout_seconds=5.0,  # the authorization hangs long enough to kill the hub in it
         saga_lease_seconds=0.5,
     ) as platform:
         yield platform
-    for sim in (card_processor, paytronix_sim, cms_sim):
-        await sim.clear(http)
 
 
 async def saga_row(platform: Platform) -> sa.Row[tuple[object, ...]] | None:

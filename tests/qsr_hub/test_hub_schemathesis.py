@@ -21,9 +21,8 @@ from tests.qsr_hub.platform import (
     SERVICE_SCOPES,
     Platform,
     eventually,
-    external_loyalty_config,
+    on_sqlite,
     ordering_outbox_drained,
-    running,
 )
 from tests.qsr_hub.sims import Simulator
 
@@ -38,22 +37,17 @@ async def served(
     paytronix_sim: Simulator,
     http: httpx.AsyncClient,
 ) -> AsyncIterator[tuple[Platform, str]]:
-    for sim in (card_processor, paytronix_sim, cms_sim):
-        await sim.clear(http)
-    async with running(
-        config=external_loyalty_config(tmp_path, loyalty_url=paytronix_sim.url),
-        ordering_db=f"sqlite:///{tmp_path / 'ordering.db'}",
-        hub_db=f"sqlite:///{tmp_path / 'hub.db'}",
-        cms_url=cms_sim.url,
+    async with on_sqlite(
+        tmp_path,
+        cms=cms_sim,
         cards=card_processor,
         loyalty=paytronix_sim,
+        http=http,
         start_hub=False,
     ) as platform:
         async for url in openapi_fuzzing.serving(platform.hub_app(), name="hub"):
             yield platform, url
             await eventually(lambda: ordering_outbox_drained(platform))
-    for sim in (card_processor, paytronix_sim, cms_sim):
-        await sim.clear(http)
 
 
 async def test_schemathesis_finds_no_failures(served: tuple[Platform, str], tmp_path: Path) -> None:
