@@ -20,79 +20,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
+import aiohttp
 
 from bench import checkout_launch as launch
+from bench import checkout_load as gen
 from qsr_devstack import testing
 from qsr_hub.domain import signatures
 from qsr_hub.simulators import pos_payloads
 from qsr_kit import auth
 from qsr_kit.domain import specs
 
-Call = Callable[[int], Awaitable[httpx.Response]]
-Timed = tuple[list[float], int]
+pct = gen.pct
 
 
-async def saturation(call: Call, *, concurrency: int, seconds: float, first: int) -> float:
-    done = 0
-    deadline = time.monotonic() + seconds
-
-    async def worker(w: int) -> None:
-        nonlocal done
-        i = 0
-        while time.monotonic() < deadline:
-            response = await call(first + w * 1_000_000 + i)
-            assert response.status_code < 300, response.text
-            done += 1
-            i += 1
-
-    started = time.monotonic()
-    await asyncio.gather(*(worker(w) for w in range(concurrency)))
-    return done / (time.monotonic() - started)
-
-
-async def open_loop(call: Call, *, rate: float, seconds: float, first: int) -> Timed:
-    """Latencies (s) from each request's scheduled time, and how many failed. Requests are
-    numbered from `first`, so every phase sends new Idempotency-Keys (not replays)."""
-    total = max(1, int(rate * seconds))
-    latencies: list[float] = []
-    failures = 0
-    start = time.monotonic()
-
-    async def one(i: int) -> None:
-        nonlocal failures
-        scheduled = start + i / rate
-        await asyncio.sleep(max(0.0, scheduled - time.monotonic()))
-        try:
-            failed = (await call(first + i)).status_code >= 300
-        except httpx.HTTPError:
-            failed = True
-        latencies.append(time.monotonic() - scheduled)
-        failures += failed
-
-    await asyncio.gather(*(one(i) for i in range(total)))
-    return latencies, failures
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
-
-
-def row(name: str, rate: float, timed: Timed) -> str:
-    lat, failed = timed
+def row(name: str, rate: float, timed: gen.Timed) -> str:
+    lat, late = timed.latencies, timed.late
     return (
         f"| {name} | {rate:.0f} | {len(lat)} | {pct(lat, 50):.1f} | {pct(lat, 99):.1f} "
-        f"| {max(lat) * 1000:.1f} | {failed} |"
+        f"| {max(lat) * 1000:.1f} | {timed.failed} | {pct(late, 99):.1f} / {max(late) * 1000:.1f} |"
     )
 
 
@@ -104,10 +58,9 @@ class Bench:
     def __init__(self, args: argparse.Namespace, url: dict[str, str], guest: str, dsn: str) -> None:
         self.args, self.url, self.guest, self.dsn = args, url, guest, dsn
         self.run = uuid.uuid4().hex[:8]
-        self.limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
 
-    def client(self, name: str) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.url[name], timeout=30, limits=self.limits)
+    def client(self, name: str) -> contextlib.AbstractAsyncContextManager[aiohttp.ClientSession]:
+        return gen.session(self.url[name], connections=self.args.in_flight)
 
     async def measure(self, pids: dict[str, int]) -> None:
         args = self.args
@@ -119,18 +72,18 @@ class Bench:
             checkout = self.checkout_call(client)
             webhook = self.webhook_call(pos_client)
 
-            async def baseline(i: int) -> httpx.Response:
-                return await bare.post("/rows", json={"storeId": "store-0001", "n": i})
+            async def baseline(i: int) -> int:
+                return await gen.post(bare, "/rows", json={"storeId": "store-0001", "n": i})
 
-            await saturation(checkout, concurrency=2, seconds=2, first=0)  # warm-up
-            await saturation(baseline, concurrency=2, seconds=2, first=0)
-            await saturation(webhook, concurrency=2, seconds=1, first=0)
-            c, s = args.concurrency, args.saturation_seconds
-            sat_base = await saturation(baseline, concurrency=c, seconds=s, first=1 << 30)
-            sat_sys = await saturation(checkout, concurrency=c, seconds=s, first=1 << 30)
+            await gen.saturation(checkout, concurrency=2, seconds=2, first=0)  # warm-up
+            await gen.saturation(baseline, concurrency=2, seconds=2, first=0)
+            await gen.saturation(webhook, concurrency=2, seconds=1, first=0)
+            c, s, bound = args.concurrency, args.saturation_seconds, args.in_flight
+            sat_base = await gen.saturation(baseline, concurrency=c, seconds=s, first=1 << 30)
+            sat_sys = await gen.saturation(checkout, concurrency=c, seconds=s, first=1 << 30)
             # Baseline and checkout alternate in `--rounds` slices, so load from other jobs on
             # the box falls on both alike.
-            alone: dict[str, Timed] = {"base": ([], 0), "sys": ([], 0)}
+            alone = {"base": gen.Timed(), "sys": gen.Timed()}
             piece = args.seconds / args.rounds
             async with launch.loop_lag() as lags_alone:
                 for r in range(args.rounds):
@@ -138,10 +91,9 @@ class Bench:
                         ("base", baseline, sat_base),
                         ("sys", checkout, sat_sys),
                     ):
-                        lat, failed = await open_loop(
-                            call, rate=rate / 2, seconds=piece, first=(r + 1) << 32
+                        alone[key] += await gen.open_loop(
+                            call, rate=rate / 2, seconds=piece, first=(r + 1) << 32, in_flight=bound
                         )
-                        alone[key] = (alone[key][0] + lat, alone[key][1] + failed)
             load_mixed = load()
             buckets = launch.webhook_buckets(self.url[args.pos_via])
             cpu = launch.cpu_now(pids)
@@ -152,8 +104,20 @@ class Bench:
                 launch.pg_activity(self.dsn) as waits,
             ):
                 mixed, pos = await asyncio.gather(
-                    open_loop(checkout, rate=sat_sys / 2, seconds=args.seconds, first=1 << 40),
-                    open_loop(webhook, rate=args.pos_rate, seconds=args.seconds, first=1 << 40),
+                    gen.open_loop(
+                        checkout,
+                        rate=sat_sys / 2,
+                        seconds=args.seconds,
+                        first=1 << 40,
+                        in_flight=bound,
+                    ),
+                    gen.open_loop(
+                        webhook,
+                        rate=args.pos_rate,
+                        seconds=args.seconds,
+                        first=1 << 40,
+                        in_flight=bound,
+                    ),
                 )
             wall = time.monotonic() - began
             after = launch.cpu_now(pids)
@@ -168,17 +132,17 @@ class Bench:
         print(
             f"saturation (closed loop, c={c}): checkout {sat_sys:.0f}/s, baseline {sat_base:.0f}/s"
         )
-        print("| what | rate/s | n | p50 ms | p99 ms | max ms | failed |")
-        print("|---|---|---|---|---|---|---|")
+        print("| what | rate/s | n | p50 ms | p99 ms | max ms | failed | sent late p99 / max ms |")
+        print("|---|---|---|---|---|---|---|---|")
         print(row("baseline insert", sat_base / 2, alone["base"]))
         print(row("checkout saga alone", sat_sys / 2, alone["sys"]))
         print(row("checkout saga, with POS webhooks", sat_sys / 2, mixed))
         print(row("POS webhook (during checkout load)", args.pos_rate, pos))
-        p99_base = pct(alone["base"][0], 99)
+        p99_base, p99_pos = pct(alone["base"].latencies, 99), pct(pos.latencies, 99)
         print(
-            f"checkout p99 / baseline p99 = {pct(alone['sys'][0], 99) / p99_base:.2f} (target <= 4)"
-            f"; POS p99 = {pct(pos[0], 99):.1f} ms (target <= 200), "
-            f"{pct(pos[0], 99) / p99_base:.2f} x the baseline's p99"
+            f"checkout p99 / baseline p99 = {pct(alone['sys'].latencies, 99) / p99_base:.2f}"
+            f" (target <= 4); POS p99 = {p99_pos:.1f} ms (target <= 200), "
+            f"{p99_pos / p99_base:.2f} x the baseline's p99"
         )
         print(f"mixed phase: webhooks to {args.pos_via}; `uptime` load at its start {load_mixed}")
         print(
@@ -202,7 +166,7 @@ class Bench:
             + "; ".join(f"{k} {n / samples:.2f}" for k, n in waits.most_common(8))
         )
 
-    def checkout_call(self, client: httpx.AsyncClient) -> Call:
+    def checkout_call(self, client: aiohttp.ClientSession) -> gen.Call:
         body = {
             "storeId": "store-0001",
             "channel": "mobile-pickup",
@@ -210,17 +174,17 @@ class Bench:
             "paymentToken": "tok_visa",
         }
 
-        async def checkout(i: int) -> httpx.Response:
+        async def checkout(i: int) -> int:
             headers = {
                 "Authorization": f"Bearer {self.guest}",
                 "Idempotency-Key": f"{self.run}-{i}",
             }
-            return await client.post("/v1/checkout", json=body, headers=headers)
+            return await gen.post(client, "/v1/checkout", json=body, headers=headers)
 
         return checkout
 
-    def webhook_call(self, client: httpx.AsyncClient) -> Call:
-        async def webhook(i: int) -> httpx.Response:
+    def webhook_call(self, client: aiohttp.ClientSession) -> gen.Call:
+        async def webhook(i: int) -> int:
             now = datetime.now(UTC)
             sale = pos_payloads.Sale(
                 event_id=f"{self.run}-pos-{i}", check_number=f"{self.run}-{i}",
@@ -233,7 +197,7 @@ class Bench:
             ts = int(now.timestamp())
             sig = signatures.signature_of(b"dev-only-store-0001-webhook", timestamp=ts, body=raw)
             headers = {signatures.TIMESTAMP_HEADER: str(ts), signatures.SIGNATURE_HEADER: sig}
-            return await client.post("/v1/pos/store-0001/events", content=raw, headers=headers)
+            return await gen.post(client, "/v1/pos/store-0001/events", data=raw, headers=headers)
 
         return webhook
 
@@ -263,6 +227,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--pos-rate", type=float, default=20)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        default=64,
+        help="open loop: most requests unanswered per target (then the pacer waits, and it counts)",
+    )
     parser.add_argument(
         "--pos-via",
         choices=("hub-ingest", "hub"),
