@@ -4,7 +4,7 @@ Producer: idempotent, acks=all, so a relay retry never reorders or duplicates wi
 Consumer: auto-commit off; a partition's offset is committed only after its records' database
 transactions committed, so a crash at any point means "consumed again", never "lost".
 
-    publisher = kafka.KafkaPublisher(kafka.producer(bootstrap)); await publisher.start()
+    publisher = kafka.KafkaPublisher(await kafka_clients.start(kafka.producer(bootstrap)))
     await kafka.consume(bootstrap=b, group_id="loyalty", topic_names=[t, topics.retry_of(t)],
                         process=processor.process, stop=stop, metrics=consuming.Metrics(reg))
 """
@@ -20,7 +20,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from qsr_kit import bus, consuming
+from qsr_kit import bus, consuming, kafka_clients
 from qsr_kit.domain import topics
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ async def consume(
         auto_offset_reset="earliest",
         max_poll_records=max_records,
     )
-    await consumer.start()
+    await kafka_clients.start(consumer)
     try:
         while not stop.is_set():
             batch = await consumer.getmany(timeout_ms=POLL_MS, max_records=max_records)
@@ -154,11 +154,11 @@ async def replay(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    kafka_producer = producer(bootstrap, client_id="qsr-replay")
-    await consumer.start()
-    await kafka_producer.start()
     moved = 0
-    try:
+    async with (
+        kafka_clients.started(consumer),
+        kafka_clients.started(producer(bootstrap, client_id="qsr-replay")) as kafka_producer,
+    ):
         partitions = await _assigned(consumer)
         ends = await consumer.end_offsets(partitions)
         publisher = KafkaPublisher(kafka_producer)
@@ -183,9 +183,6 @@ async def replay(
                 consumer.seek(partition, messages[-1].offset + 1)
                 moved += len(messages)
         return moved
-    finally:
-        await kafka_producer.stop()
-        await consumer.stop()
 
 
 async def _assigned(consumer: AIOKafkaConsumer, *, timeout_s: float = 30.0) -> list[TopicPartition]:
@@ -204,14 +201,10 @@ async def create_topics(
 ) -> None:
     """Create topics that do not exist yet (tests, embedded tooling; the operator owns them in a
     cluster). Raises on any error other than "already exists"."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
+    async with kafka_clients.started(AIOKafkaAdminClient(bootstrap_servers=bootstrap)) as admin:
         response = await admin.create_topics(
             [NewTopic(name, partitions, replication) for name in names]
         )
         for topic_name, code, *_ in response.topic_errors:
             if code not in (0, TOPIC_ALREADY_EXISTS):
                 raise RuntimeError(f"topic {topic_name!r}: create failed with error code {code}")
-    finally:
-        await admin.close()
