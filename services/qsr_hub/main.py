@@ -15,7 +15,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from qsr_hub import api, consumers, ingest_main, pos_ingest, tables
+from qsr_hub import api, consumers, ingest_main, pos_ingest, saga_store, tables
 from qsr_hub.checkout import Runner
 from qsr_hub.config import Config, MissingSecret, UnknownStore, store_feed
 from qsr_hub.deps import Hub
@@ -69,6 +69,7 @@ def create_app(
         ingest_engine = pos_ingest.engine_of(
             config.database_url, pool_size=config.pos_ingest_pool_size
         )
+        saga_engine = saga_store.engine_of(config.database_url, pool_size=config.saga_pool_size)
         http.add_readiness_check(app, "db", lambda: db.ping(engine))
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
@@ -79,7 +80,8 @@ def create_app(
             auth.install(app, verifier or _remote_verifier(config, client))
             token = service_token or _client_credentials(config, client)
             ingest = db.sessionmaker_of(ingest_engine)
-            hub = _hub(config, sessions, ingest, client, token, clock)
+            statements = db.sessionmaker_of(saga_engine) if saga_engine else None
+            hub = _hub(config, (sessions, statements), ingest, client, token, clock)
             app.state.hub = hub
             events_out = await _publisher(stack, publisher, config)
             relay = outbox.Relay(engine, events_out) if events_out else None
@@ -134,6 +136,8 @@ def create_app(
                 await asyncio.gather(*tasks, return_exceptions=True)
                 await _dispose(engine)
                 await _dispose(ingest_engine)
+                if saga_engine:
+                    await _dispose(saga_engine)
 
     app = http.service_app(
         title="qsr hub",
@@ -152,12 +156,13 @@ def create_app(
 
 def _hub(
     config: HubSettings,
-    sessions: Any,
+    pools: tuple[Any, Any | None],
     pos_sessions: Any,
     client: httpx.AsyncClient,
     token: TokenSource,
     clock: Callable[[], datetime],
 ) -> Hub:
+    sessions, statements = pools  # transactional; the saga store's single statements
     spec = Config.from_folder(config.config_dir)
     policy = Policy(
         timeout=config.spoke_timeout_seconds,
@@ -201,7 +206,8 @@ def _hub(
         payments_for=payments_for,
         loyalty_for=lambda store: loyalty_for_program(store.program_ref.name),
     )
-    store = SagaStore(sessions, lease=timedelta(seconds=config.saga_lease_seconds))
+    lease = timedelta(seconds=config.saga_lease_seconds)
+    store = SagaStore(sessions, lease=lease, statements=statements)
     runner = Runner(
         store,
         Executor(spokes),

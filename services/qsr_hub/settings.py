@@ -17,6 +17,9 @@ class HubSettings(BaseSettings):
     # The POS webhook route's own connections (and as many again on demand): a webhook never
     # waits behind checkouts, the resumer, the POS worker, the relay or the consumer.
     pos_ingest_pool_size: int = 2
+    # The saga store's connections (and as many again): one autocommitted statement per saga
+    # write on PostgreSQL (saga_store.engine_of).
+    saga_pool_size: int = 5
     config_dir: Path = Path("examples")  # StoreIntegration, LoyaltyProgram, Secret YAML
     namespace: str = "default"
     ordering_url: str = "http://127.0.0.1:8083"
