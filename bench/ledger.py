@@ -29,11 +29,12 @@ from typing import Any
 
 import asyncpg
 import httpx
+import prometheus_client
 import sqlalchemy as sa
 
 from bench import ledger_pgbench
 from qsr_devstack import testing
-from qsr_kit import bus, consuming, db, http
+from qsr_kit import bus, consuming, db
 from qsr_kit import kafka as kafka_mod
 from qsr_kit.domain import events, payloads, specs, topics
 from qsr_loyalty import accounts, consumers, main, program, tables
@@ -90,9 +91,11 @@ async def captured_accrual(dsn: str) -> list[str]:
     processor = consuming.Processor(
         group="bench-capture", sessions=db.sessionmaker_of(engine),
         handler=consumers.handler(PROGRAM), registry=payloads.REGISTRY,
-        publisher=bus.InProcessBus(),
+        publisher=bus.InProcessBus(), driver_handler=consumers.driver_handler(PROGRAM),
     )  # fmt: skip
     await processor.process(record_of(order_event("warmup", member(0)), "t"))
+    assert processor.direct is not None and processor.direct.connection is not None
+    processor.direct.connection.add_query_logger(lambda query: logged(query))
 
     def hook(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
         for one in params if many else [params]:  # executemany: one statement per row
@@ -111,6 +114,7 @@ async def captured_accrual(dsn: str) -> list[str]:
     await asyncio.sleep(0.1)  # asyncpg hands logged queries over with call_soon
     sa.event.remove(engine.sync_engine, "before_cursor_execute", hook)
     sa.event.remove(engine.sync_engine, "checkout", checkout)
+    await processor.aclose()
     await engine.dispose()
     assert outcome is consuming.Outcome.PROCESSED, outcome
     return seen
@@ -139,14 +143,18 @@ async def system_rate(
     await kafka_mod.KafkaPublisher(producer).publish(records)
     await producer.stop()
     async with app.router.lifespan_context(app):
-        registry = http.registry_of(app)
+        consumed: prometheus_client.Counter = app.state.loyalty_processor.metrics.events
 
-        def count() -> float:
-            total = 0.0
-            for outcome in ("processed", "duplicate"):
-                labels = {"group": "bench", "topic": orders, "outcome": outcome}
-                total += registry.get_sample_value("qsr_consumer_events_total", labels) or 0.0
-            return total
+        def count() -> float:  # that one counter's samples, not a walk of the whole registry
+            wanted = {"processed", "duplicate"}
+            return sum(
+                float(sample.value)
+                for family in consumed.collect()
+                for sample in family.samples
+                if sample.name.endswith("_total")
+                and sample.labels["topic"] == orders
+                and sample.labels["outcome"] in wanted
+            )
 
         for _ in range(60000):  # 120 s at most for the group to join and commit a first batch
             if count():

@@ -23,9 +23,9 @@ from typing import Any
 import prometheus_client
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from qsr_kit import bus, db, schema
+from qsr_kit import bus, db, inbox_pg, schema
 from qsr_kit.domain import events, topics
 
 log = logging.getLogger(__name__)
@@ -43,10 +43,19 @@ Handler = Callable[[AsyncSession, events.Envelope, events.Payload], Awaitable[No
 BatchHandler = Callable[
     [AsyncSession, Sequence[tuple[events.Envelope, events.Payload]]], Awaitable[None]
 ]
+# Optional, PostgreSQL: the same on the raw asyncpg connection inside the transaction (inbox_pg);
+# raises NeedsSession when the events need the session path (rolled back, run there instead).
+DriverHandler = Callable[[Any, Sequence[tuple[events.Envelope, events.Payload]]], Awaitable[None]]
+Parsed = tuple[events.Envelope, events.Payload] | events.EventParseError
 
 
 class PermanentError(Exception):
     """Raised by a handler when retrying cannot help (the event is wrong): straight to the DLQ."""
+
+
+class NeedsSession(Exception):
+    """Raised by a driver handler: these events need the session path (e.g. a rare case written
+    with SQLAlchemy); the driver transaction is rolled back and the session path runs them."""
 
 
 class Outcome(enum.StrEnum):
@@ -112,9 +121,13 @@ class Processor:
         now_ms: Callable[[], int] = _wall_ms,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         batch_handler: BatchHandler | None = None,
+        driver_handler: DriverHandler | None = None,
     ) -> None:
         self.group, self.sessions, self.handler = group, sessions, handler
-        self.batch_handler = batch_handler
+        self.batch_handler, self.driver_handler = batch_handler, driver_handler
+        bind = sessions.kw.get("bind")
+        dsn = inbox_pg.dsn_of(bind) if isinstance(bind, AsyncEngine) else None
+        self.direct = inbox_pg.Inbox(dsn, group=group) if dsn and driver_handler else None
         self.registry, self.publisher = registry, publisher
         self.policy = policy or RetryPolicy()
         self.metrics, self.now_ms, self.sleep = metrics, now_ms, sleep
@@ -125,13 +138,58 @@ class Processor:
             self.metrics.events.labels(self.group, record.topic, outcome.value).inc()
         return outcome
 
-    async def _process(self, record: bus.Record) -> Outcome:
+    async def aclose(self) -> None:
+        """Close the driver path's connection, if any (the service's lifespan, at shutdown)."""
+        if self.direct is not None:
+            await self.direct.aclose()
+
+    def parse(self, record: bus.Record) -> Parsed:
+        """The record's envelope and typed payload, or why it does not parse."""
         try:
-            envelope = events.from_bytes(record.value)
-            payload = self.registry.payload_of(envelope)
+            return self.registry.parse(record.value)
         except events.EventParseError as exc:
-            await self._dead(record, f"parse: {exc}")
+            return exc
+
+    async def process_each(self, records: Sequence[bus.Record]) -> list[Outcome]:
+        """`process` for each record in order, one transaction each, while the records after
+        the current one are parsed in the gaps: a task parses ahead and yields after each record,
+        so it runs while the current transaction waits on the database (one transaction at a
+        time, as with `process`; the caller commits the offsets after the last one)."""
+        parsed: list[Parsed] = []
+        ready = asyncio.Event()
+
+        async def parse_ahead() -> None:
+            for record in records:
+                parsed.append(self.parse(record))
+                ready.set()
+                await asyncio.sleep(0)
+
+        ahead = asyncio.create_task(parse_ahead())
+        outcomes: list[Outcome] = []
+        try:
+            for i, record in enumerate(records):
+                while len(parsed) <= i:
+                    ready.clear()
+                    await ready.wait()
+                outcomes.append(await self._counted(record, parsed[i]))
+        finally:
+            ahead.cancel()
+        return outcomes
+
+    async def _counted(self, record: bus.Record, parsed: Parsed) -> Outcome:
+        outcome = await self._handle(record, parsed)
+        if self.metrics is not None:
+            self.metrics.events.labels(self.group, record.topic, outcome.value).inc()
+        return outcome
+
+    async def _process(self, record: bus.Record) -> Outcome:
+        return await self._handle(record, self.parse(record))
+
+    async def _handle(self, record: bus.Record, parsed: Parsed) -> Outcome:
+        if isinstance(parsed, events.EventParseError):
+            await self._dead(record, f"parse: {parsed}")
             return Outcome.DEAD
+        envelope, payload = parsed
         await self._wait_until_due(record)
         error: BaseException | None = None
         for attempt in range(self.policy.attempts):
@@ -162,8 +220,7 @@ class Processor:
         does not parse, is a retry, or makes the batch fail, the batch falls back to `process`
         one record at a time, so failure handling is exactly the single-record path."""
         try:
-            parsed = [(r, events.from_bytes(r.value)) for r in records]
-            typed = [(r, e, self.registry.payload_of(e)) for r, e in parsed]
+            typed = [(r, *self.registry.parse(r.value)) for r in records]
         except events.EventParseError:
             return [await self.process(r) for r in records]
         if any(r.header(NOT_BEFORE) is not None for r in records) or not typed:
@@ -190,6 +247,11 @@ class Processor:
         self, items: Sequence[tuple[bus.Record, events.Envelope, events.Payload]]
     ) -> list[Outcome]:
         now = datetime.now(UTC)
+        if self.direct is not None:
+            try:
+                return await self._apply_direct(items, now)
+            except NeedsSession:
+                pass  # rolled back; the session path below runs the same events
         rows = [
             {
                 "consumer_group": self.group,
@@ -204,20 +266,34 @@ class Processor:
         ]
         async with db.transaction(self.sessions) as session:
             fresh = await _record_in_inbox(session, rows)
-            outcomes, todo = [], []
-            for _, envelope, payload in items:
-                if envelope.id not in fresh:
-                    outcomes.append(Outcome.DUPLICATE)
-                    continue
-                fresh.discard(envelope.id)  # the same id twice in one batch: the 2nd is a duplicate
-                todo.append((envelope, payload))
-                outcomes.append(Outcome.PROCESSED)
+            outcomes, todo = _split(items, fresh)
             if self.batch_handler is not None:
                 await self.batch_handler(session, todo)
             else:
                 for envelope, payload in todo:
                     await self.handler(session, envelope, payload)
         return outcomes
+
+    async def _apply_direct(
+        self, items: Sequence[tuple[bus.Record, events.Envelope, events.Payload]], now: datetime
+    ) -> list[Outcome]:
+        """`_apply_all` on the raw driver connection (inbox_pg): BEGIN, inbox, handler, COMMIT."""
+        assert self.direct is not None and self.driver_handler is not None
+        handler = self.driver_handler
+        inbox = (
+            [e.id for _, e, _ in items],
+            [e.type for _, e, _ in items],
+            [r.topic for r, _, _ in items],
+            [r.partition for r, _, _ in items],
+            [r.offset for r, _, _ in items],
+        )
+
+        async def body(connection: Any, fresh: set[str]) -> list[Outcome]:
+            outcomes, todo = _split(items, fresh)
+            await handler(connection, todo)
+            return outcomes
+
+        return await self.direct.run(inbox, now, body)
 
     async def _wait_until_due(self, record: bus.Record) -> None:
         raw = record.header(NOT_BEFORE)
@@ -237,6 +313,21 @@ class Processor:
         dlq = topics.dlq_of(topics.Topic(record.topic))
         extra = {ERROR: error, RETRIES: (record.header(RETRIES) or b"0").decode()}
         await self.publisher.publish([_forward(record, dlq, extra, self.group)])
+
+
+def _split(
+    items: Sequence[tuple[bus.Record, events.Envelope, events.Payload]], fresh: set[str]
+) -> tuple[list[Outcome], list[tuple[events.Envelope, events.Payload]]]:
+    """Each item's outcome by the inbox's fresh ids, and the fresh events to handle, in order."""
+    outcomes, todo = [], []
+    for _, envelope, payload in items:
+        if envelope.id not in fresh:
+            outcomes.append(Outcome.DUPLICATE)
+            continue
+        fresh.discard(envelope.id)  # the same id twice in one batch: the 2nd is a duplicate
+        todo.append((envelope, payload))
+        outcomes.append(Outcome.PROCESSED)
+    return outcomes, todo
 
 
 def original_headers(record: bus.Record) -> bus.Headers:

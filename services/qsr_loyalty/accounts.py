@@ -111,16 +111,29 @@ async def settle_tier(
     cause: str,
 ) -> None:
     """Store and announce the tier of `standing` when it differs from the member's."""
+    change = tier_change(program, who, standing, now=now, cause=cause)
+    if change is None:
+        return
+    new, payload, key = change
+    await repository.update_member(session, who.member_id, tier=new)
+    await publishing.emit(session, program, payload, key=key, at=now)
+    log.info("member %s: tier %s -> %s", who.member_id, who.tier, new)
+
+
+def tier_change(
+    program: Program,
+    who: repository.Member,
+    standing: tiers.Standing,
+    *,
+    now: dt.datetime,
+    cause: str,
+) -> tuple[str, payloads.TierChanged, str] | None:
+    """The new tier, its event and the event's key when `standing` changes the member's tier."""
     new = standing.tier.name if standing.tier else None
     if new == who.tier or new is None:
-        return
-    await repository.update_member(session, who.member_id, tier=new)
+        return None
     payload = payloads.TierChanged(
-        member_id=who.member_id,
-        program=program.name,
-        from_tier=who.tier,
-        to_tier=new,
+        member_id=who.member_id, program=program.name, from_tier=who.tier, to_tier=new,
         changed_at=now,
-    )
-    await publishing.emit(session, program, payload, key=f"tier:{who.member_id}:{cause}", at=now)
-    log.info("member %s: tier %s -> %s", who.member_id, who.tier, new)
+    )  # fmt: skip
+    return new, payload, f"tier:{who.member_id}:{cause}"

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qsr_kit import consuming
 from qsr_kit.domain import payloads
 from qsr_loyalty import accounts, accruing, bulk, pgwave, publishing, repository
 from qsr_loyalty.domain import ledger, orders, rules, tiers
@@ -63,38 +64,48 @@ def waves(items: Sequence[Completed]) -> list[list[int]]:
 
 
 async def accrue_many(
-    session: AsyncSession, program: Program, items: Sequence[Completed]
+    session: AsyncSession | None,
+    program: Program,
+    items: Sequence[Completed],
+    *,
+    driver: Any = None,
 ) -> list[rules.Accrual | None]:
     """Credit each completed order once, as if one by one in the given order; per item the
-    accrual, or None (unknown member, or an order that already earned)."""
+    accrual, or None (unknown member, or an order that already earned). With `driver` (an
+    asyncpg connection in its transaction) and no session: the statements run on it alone, and
+    a parked refund raises `consuming.NeedsSession` (the refund path is the session's)."""
     results: list[rules.Accrual | None] = [None] * len(items)
     for wave in waves(items):
-        done = await _wave(session, program, [items[i] for i in wave])
+        done = await _wave(session, program, [items[i] for i in wave], driver)
         for i, accrual in zip(wave, done, strict=True):
             results[i] = accrual
     return results
 
 
 async def _wave(
-    session: AsyncSession, program: Program, items: Sequence[Completed]
+    session: AsyncSession | None, program: Program, items: Sequence[Completed], driver: Any
 ) -> list[rules.Accrual | None]:
     days = {
         i.order_key: orders.local_date(i.order, store_tz=program.zone_of(i.order.store_id))
         for i in items
     }
-    fast = bulk.postgres(session)
-    driver = await pgwave.driver_of(session) if fast else None
+    if session is None:
+        fast = True
+    else:
+        fast = bulk.postgres(session)
+        driver = await pgwave.driver_of(session) if fast else None
     if fast:  # one statement: lock the members and sum their points of the day
         pairs = [(i.member_id, days[i.order_key]) for i in items]
         members, earned = await pgwave.lock_and_earned(session, pairs, driver=driver)
     else:
+        assert session is not None
         members = await bulk.lock_members(session, (i.member_id for i in items))
     known = [i for i in items if i.member_id in members]
     for item in items:
         if item.member_id not in members:
             log.info("order %s: member %s is not enrolled, nothing to accrue",
                      item.order_key, item.member_id)  # fmt: skip
-    if not fast:
+    if session is not None and not fast:
         earned = await bulk.earned_on(session, ((i.member_id, days[i.order_key]) for i in known))
     accruals: dict[str, rules.Accrual] = {}
     for item in known:
@@ -109,14 +120,18 @@ async def _wave(
             item.order, program.spec, member=context, store_tz=zone
         )
     if fast:
-        fresh = await _write_fused(session, program, known, members, accruals, days, driver)
+        fresh = await _write_fused(program, known, members, accruals, days, session, driver)
     else:
+        assert session is not None
         fresh = await _write_portable(session, program, known, members, accruals, days)
     for item in known:
         if item.order_key not in fresh:
             log.info("order %s: already accrued (another source or a replay)", item.order_key)
     new = [i for i in known if i.order_key in fresh]
-    await _settle(session, program, new, members, fresh)
+    if session is None:
+        await _settle_on_driver(driver, program, new, members, fresh)
+    else:
+        await _settle(session, program, new, members, fresh)
     return [accruals[i.order_key] if i.order_key in fresh else None for i in items]
 
 
@@ -126,12 +141,12 @@ def _member_after(who: repository.Member, accrual: rules.Accrual, day: dt.date) 
 
 
 async def _write_fused(
-    session: AsyncSession,
     program: Program,
     known: Sequence[Completed],
     members: dict[str, repository.Member],
     accruals: dict[str, rules.Accrual],
     days: dict[str, dt.date],
+    session: AsyncSession | None,
     driver: Any,
 ) -> dict[str, Qualifying]:
     """PostgreSQL: every write of the wave in one statement (pgwave.write); the rows are built
@@ -262,3 +277,26 @@ async def _settle(
             session, program, members[item.member_id], standing,
             now=item.order.placed_at, cause=accruing.accrual_key(item.order_key),
         )  # fmt: skip
+
+
+async def _settle_on_driver(
+    driver: Any,
+    program: Program,
+    new: Sequence[Completed],
+    members: dict[str, repository.Member],
+    fresh: dict[str, Qualifying],
+) -> None:
+    """`_settle` on the driver alone: a tier change is one statement (member row + its event,
+    as `accounts.settle_tier` writes them); a parked refund needs the session path."""
+    if any(fresh[i.order_key].parked for i in new):
+        raise consuming.NeedsSession("a refund was parked before this order")
+    for item in new:
+        standing = tiers.standing_for(fresh[item.order_key].points, program.spec.tiering)
+        who, at = members[item.member_id], item.order.placed_at
+        change = accounts.tier_change(program, who, standing, now=at,
+                                      cause=accruing.accrual_key(item.order_key))  # fmt: skip
+        if change is not None:
+            tier, payload, key = change
+            event = publishing.outbox_row(program, payload, key=key, at=at)
+            await pgwave.set_tier(driver, who.member_id, tier, event)
+            log.info("member %s: tier %s -> %s", who.member_id, who.tier, tier)

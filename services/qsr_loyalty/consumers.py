@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import prometheus_client
 from pydantic import ValidationError
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from qsr_kit import consuming, db
 from qsr_kit.domain import events, payloads
 from qsr_loyalty import accruals, accruing
-from qsr_loyalty.domain import orders
+from qsr_loyalty.domain import orders, rules
 from qsr_loyalty.program import Program
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,39 @@ def batch_handler(program: Program, metrics: Metrics | None = None) -> consuming
     return handle_all
 
 
+def driver_handler(program: Program, metrics: Metrics | None = None) -> consuming.DriverHandler:
+    """`batch_handler` on the raw asyncpg connection (PostgreSQL): completed orders only; a refund
+    or a cancellation of this program (or a parked refund) sends the transaction to the session
+    path (`consuming.NeedsSession`)."""
+
+    async def handle_all(
+        driver: Any, items: Sequence[tuple[events.Envelope, events.Payload]]
+    ) -> None:
+        run: list[accruals.Completed] = []
+        for _, payload in items:
+            if isinstance(payload, payloads.OrderCompleted):
+                completed = _completed(program, payload)
+                if completed is not None:
+                    run.append(completed)
+            elif getattr(payload, "program", None) == program.name and isinstance(
+                payload, payloads.OrderRefunded | payloads.OrderCancelled
+            ):
+                raise consuming.NeedsSession(payload.event_type)
+        if run:
+            done = await accruals.accrue_many(None, program, run, driver=driver)
+            _count(done, metrics)
+
+    return handle_all
+
+
+def _count(done: Sequence[rules.Accrual | None], metrics: Metrics | None) -> None:
+    if metrics is not None:
+        for accrual in done:
+            if accrual is not None:
+                metrics.accruals.inc()
+                metrics.points.inc(accrual.points)
+
+
 def _completed(program: Program, event: payloads.OrderCompleted) -> accruals.Completed | None:
     """The order to accrue, None when it is not this program's or has no member; raises
     PermanentError for an event that cannot be right (retrying cannot help)."""
@@ -135,9 +169,5 @@ async def _accrue(
     run: Sequence[accruals.Completed],
     metrics: Metrics | None,
 ) -> None:
-    if not run:
-        return
-    for accrual in await accruals.accrue_many(session, program, run):
-        if accrual is not None and metrics is not None:
-            metrics.accruals.inc()
-            metrics.points.inc(accrual.points)
+    if run:
+        _count(await accruals.accrue_many(session, program, run), metrics)

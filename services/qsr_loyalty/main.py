@@ -18,7 +18,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from qsr_kit import auth, bus, consuming, db, http, idempotency, kafka, outbox
+from qsr_kit import auth, bus, consuming, db, http, idempotency, kafka, kafka_clients, outbox
 from qsr_kit.domain import payloads, topics
 from qsr_loyalty import api, consumers, program, redemptions, retiering, seeding, tables
 from qsr_loyalty.domain import errors
@@ -94,7 +94,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     producer = kafka.producer(settings.kafka_bootstrap) if settings.kafka_bootstrap else None
     publisher: bus.Publisher = app.state.loyalty_bus
     if producer is not None:
-        await producer.start()
+        await kafka_clients.start(producer)
         publisher = kafka.KafkaPublisher(producer)
     relay = outbox.Relay(engine, publisher, registry=registry)
     app.state.loyalty_relay = relay
@@ -105,6 +105,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         sessions=db.sessionmaker_of(consumer_engine),
         handler=consumers.handler(served, metrics_of_orders),
         batch_handler=consumers.batch_handler(served, metrics_of_orders),
+        driver_handler=consumers.driver_handler(served, metrics_of_orders),
         registry=payloads.REGISTRY,
         publisher=publisher,
         metrics=consuming.Metrics(registry),
@@ -123,10 +124,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.consume:
         orders = topics.Topic(served.orders_topic)
         if settings.kafka_bootstrap:
-            one_by_one: dict[str, Any] = {"process": processor.process}
-            mode = (
-                {"process_batch": processor.process_batch} if settings.consume_batch else one_by_one
-            )
+            # one event per transaction either way in one-by-one mode (`process_each` parses the
+            # next records while the current transaction waits on the database)
+            mode: dict[str, Any] = {
+                "process_batch": (
+                    processor.process_batch if settings.consume_batch else processor.process_each
+                )
+            }
             consume = kafka.run_consumer(
                 stop=stop, bootstrap=settings.kafka_bootstrap, group_id=processor.group,
                 topic_names=[orders, topics.retry_of(orders)], metrics=processor.metrics,
@@ -146,6 +150,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         client: httpx.AsyncClient | None = getattr(app.state, "loyalty_http", None)
         if client is not None:
             await client.aclose()
+        await processor.aclose()
         await consumer_engine.dispose()
         await engine.dispose()
 

@@ -64,7 +64,7 @@ _READ = _arrays(
 
 
 async def lock_and_earned(
-    session: AsyncSession, wanted: Sequence[tuple[str, dt.date]], *, driver: Any = None
+    session: AsyncSession | None, wanted: Sequence[tuple[str, dt.date]], *, driver: Any = None
 ) -> tuple[dict[str, repository.Member], dict[tuple[str, dt.date], int]]:
     """The enrolled members among `wanted` (member, business date) pairs of distinct members,
     locked, and each one's points earned on its date. `driver`: `driver_of(session)`."""
@@ -73,6 +73,7 @@ async def lock_and_earned(
         rows: list[Any] = await _run(driver.fetch, _READ_SQL, members_, days)
         members = {r["member_id"]: _member(r) for r in rows}
         return members, {(r["member_id"], r["r_day"]): int(r["earned"]) for r in rows}
+    assert session is not None
     params = {"r_member": members_, "r_day": days}
     rows = list(await (await session.connection()).execute(_READ, params))
     members = {r.member_id: repository._member(r) for r in rows}
@@ -141,7 +142,7 @@ class Written:
 
 
 async def write(
-    session: AsyncSession, rows: Sequence[dict[str, Any]], *, driver: Any = None
+    session: AsyncSession | None, rows: Sequence[dict[str, Any]], *, driver: Any = None
 ) -> dict[str, Written]:
     """One statement for the wave: `rows` hold every `_WRITE_COLUMNS` key, one per order of
     distinct members; returns the orders it inserted (the ones that earn), by order key."""
@@ -154,6 +155,7 @@ async def write(
     if driver is not None:
         result: Any = await _run(driver.fetch, _WRITE_SQL, payload)
     else:
+        assert session is not None
         result = await (await session.connection()).execute(_WRITE, {"rows": payload})
     return {key: Written(bool(parked), int(total)) for key, parked, total in result}
 
@@ -168,6 +170,21 @@ _MEMBER_FIELDS = tuple(repository.Member.__dataclass_fields__)
 
 def _member(row: Any) -> repository.Member:
     return repository.Member(**{f: row[f] for f in _MEMBER_FIELDS})
+
+
+_SET_TIER_SQL = (
+    "WITH x AS (INSERT INTO qsr_outbox (event_id, event_type, topic, key, value, created_at)"
+    " VALUES ($3, $4, $5, $6, $7, $8))"
+    " UPDATE loyalty_members SET tier = $2 WHERE member_id = $1"
+)
+
+
+async def set_tier(driver: Any, member_id: str, tier: str, event: dict[str, Any]) -> None:
+    """A member's new tier and its outbox event (`publishing.outbox_row`), in one statement."""
+    await _run(
+        driver.execute, _SET_TIER_SQL, member_id, tier, event["event_id"], event["event_type"],
+        event["topic"], event["key"], event["value"], event["created_at"],
+    )  # fmt: skip
 
 
 async def driver_of(session: AsyncSession) -> Any:

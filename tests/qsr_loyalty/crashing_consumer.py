@@ -25,6 +25,7 @@ async def consume_one_then_die(bootstrap: str, dsn: str, topic: str, group: str)
         group=group, sessions=db.sessionmaker_of(engine),
         handler=consumers.handler(program.load(EXAMPLES)), registry=payloads.REGISTRY,
         publisher=kafka.KafkaPublisher(producer),
+        driver_handler=consumers.driver_handler(program.load(EXAMPLES)),  # as the service does
     )  # fmt: skip
 
     async def process_then_die(record: bus.Record) -> None:

@@ -116,6 +116,10 @@ def to_bytes(envelope: Envelope) -> bytes:
 
 def from_bytes(raw: bytes) -> Envelope:
     """Parse a record value; raises EventParseError naming the offending attribute."""
+    try:  # one pass in pydantic-core (a fourth of json.loads + model_validate's time) ...
+        return Envelope.model_validate_json(raw)
+    except ValidationError:
+        pass  # ... and when it fails, the slower path names the culprit as it always did
     try:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -161,6 +165,11 @@ class Registry:
     @property
     def types(self) -> frozenset[str]:
         return frozenset(self._by_type)
+
+    def parse(self, raw: bytes) -> tuple[Envelope, Payload]:
+        """`from_bytes` then `payload_of`: a record value's envelope and typed payload."""
+        envelope = from_bytes(raw)
+        return envelope, self.payload_of(envelope)
 
     def payload_of(self, envelope: Envelope) -> Payload:
         """The typed payload; else UnknownEventType or EventParseError (field `data.<path>`)."""
