@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -132,7 +131,21 @@ def _store_controller(rt: Runtime) -> StoreController:
     return StoreController(rt, run=run, post=post)
 
 
+class _QuietEventHandlers(logging.Filter):
+    """Drops Kopf's "Handler 'store-event' succeeded." line: one per store watch event, it says
+    nothing (the handler only queues). Failures and every other handler's lines still pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.levelno == logging.INFO and record.msg == "Handler 'store-event' succeeded."
+        )
+
+
+QUIET = _QuietEventHandlers()
+
+
 def configure_kopf(kopf_settings: kopf.OperatorSettings) -> None:
+    logging.getLogger("kopf.objects").addFilter(QUIET)  # added once, however often called
     kopf_settings.persistence.finalizer = "qsr.io/finalizer"
     kopf_settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="qsr.io")
     kopf_settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
@@ -181,12 +194,16 @@ def build_registry(settings: Settings, runtime: Runtime) -> kopf.OperatorRegistr
         return rt.settings.kafka_bootstrap
 
     # Kopf passes everything by keyword; handlers take **kw so they match Kopf's typed protocols.
+    # Indexers are `async def`: Kopf awaits them in the event's task (a plain `def` would be run
+    # in its thread pool, a thread hop per watch event).
     @kopf.index(*PROGRAMS, id="programs", registry=registry)
-    def programs(**kw: Any) -> dict[Any, Any]:
-        return {(kw["namespace"], kw["name"]): copy.deepcopy(dict(kw["body"]))}
+    async def programs(**kw: Any) -> dict[Any, Any]:
+        # A snapshot, no copy: each watch event is a freshly parsed dict that Kopf only replaces
+        # (never mutates), so the top-level dict of this event is enough.
+        return {(kw["namespace"], kw["name"]): dict(kw["body"])}
 
     @kopf.index(*STORES, id="store_ids", registry=registry)
-    def store_ids(**kw: Any) -> dict[Any, Any]:
+    async def store_ids(**kw: Any) -> dict[Any, Any]:
         program = (kw["spec"].get("programRef") or {}).get("name")
         return {(kw["namespace"], program): kw["spec"].get("storeId")}
 
@@ -196,7 +213,15 @@ def build_registry(settings: Settings, runtime: Runtime) -> kopf.OperatorRegistr
     async def program_changed(**kw: Any) -> None:
         await _program(rt, stores, kw["body"], kw["store_ids"], raise_errors=True)
 
-    @kopf.timer(*PROGRAMS, id="program-resync", interval=settings.resync_seconds, registry=registry)
+    # The first resync one interval in: create/resume have just reconciled (a timer firing at once
+    # would repeat that work while the program is being created).
+    @kopf.timer(
+        *PROGRAMS,
+        id="program-resync",
+        interval=settings.resync_seconds,
+        initial_delay=settings.resync_seconds,
+        registry=registry,
+    )
     async def program_resync(**kw: Any) -> None:
         work = _program(rt, stores, kw["body"], kw["store_ids"], raise_errors=False)
         await _unless_stopped(kw["stopped"], work)

@@ -20,6 +20,9 @@ from qsr_operator import metrics
 from qsr_operator.topics import KafkaUnavailable
 
 SEND_TIMEOUT_MS = 10_000
+# Records from concurrent reconciles within this window share one produce request: fewer requests
+# for the operator's client and the broker when stores arrive in a burst, ~10 ms more per record.
+LINGER_MS = 10
 READ_TIMEOUT_SECONDS = 30.0  # reading a store topic back from the start
 
 
@@ -40,6 +43,7 @@ class StorePublisher:
                     acks="all",
                     enable_idempotence=True,
                     request_timeout_ms=SEND_TIMEOUT_MS,
+                    linger_ms=LINGER_MS,
                 )
                 metrics.KAFKA_CLIENTS_STARTED.labels(kind="producer").inc()
                 try:
@@ -72,6 +76,14 @@ class StorePublisher:
             await self.close(failed=producer)
             raise KafkaUnavailable(f"publishing to {topic}: {exc!r}") from exc
         metrics.STORE_RECORDS.labels(kind="tombstone" if value is None else "config").inc()
+
+    async def send_all(self, topic: str, records: list[tuple[bytes, bytes | None]]) -> None:
+        """Write several records at once (they share produce requests); the first error is raised
+        once every send has settled."""
+        sends = (self.send(topic, key=key, value=value) for key, value in records)
+        for result in await asyncio.gather(*sends, return_exceptions=True):
+            if isinstance(result, BaseException):
+                raise result
 
     async def live_keys(self, topic: str, *, partitions: int) -> set[bytes]:
         """The keys whose latest record on `topic` is not a tombstone (read from the start)."""

@@ -6,9 +6,10 @@ writes only what differs (no write at all when nothing does) and reports what a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Awaitable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import pydantic
 
@@ -19,6 +20,7 @@ from qsr_operator.domain.conditions import Condition, Type
 from qsr_operator.runtime import Note, Outcome, Runtime
 
 KIND = "LoyaltyProgram"
+T = TypeVar("T")
 
 
 def owner_of(body: Mapping[str, Any]) -> children.Owner:
@@ -40,25 +42,46 @@ def environment(rt: Runtime) -> children.Environment:
 async def apply_children(
     rt: Runtime, owner: children.Owner, spec: specs.LoyaltyProgramSpec
 ) -> tuple[Mapping[str, Any] | None, list[Note]]:
-    """Apply each child whose live object lacks what we want; returns (live Deployment, notes)."""
+    """Apply each child whose live object lacks what we want; returns (live Deployment, notes).
+
+    The children are independent objects (a pod waits for its ConfigMap by itself), so they are
+    read and applied concurrently: one round trip or two instead of ten in a row."""
     env = environment(rt)
-    deployment: Mapping[str, Any] | None = None
-    notes: list[Note] = []
-    for desired in children.desired_children(owner, spec, env=env):
-        kind, name = desired["kind"], desired["metadata"]["name"]
-        live = await rt.kube.get(desired["apiVersion"], kind, owner.namespace, name)
-        changed = (
-            drift.differences(drift.compared_part(desired), live) if live is not None else ["."]
-        )
-        if changed:
-            live = await rt.kube.apply(desired)
-            if changed != ["."]:
-                metrics.DRIFT_CORRECTIONS.labels(kind=kind).inc()
-            verb = "Created" if changed == ["."] else "Updated"
-            notes.append(Note(f"{verb}{kind}", f"{verb.lower()} {kind} {name}: {changed[:3]}"))
-        if kind == "Deployment":
-            deployment = live
-    return deployment, notes
+    wanted = children.desired_children(owner, spec, env=env)
+    results = await _all(*(_converge_child(rt, owner, desired) for desired in wanted))
+    deployment = next(
+        (
+            live
+            for desired, (live, _) in zip(wanted, results, strict=True)
+            if desired["kind"] == "Deployment"
+        ),
+        None,
+    )
+    return deployment, [note for _, note in results if note is not None]
+
+
+async def _converge_child(
+    rt: Runtime, owner: children.Owner, desired: kube.Manifest
+) -> tuple[Mapping[str, Any] | None, Note | None]:
+    kind, name = desired["kind"], desired["metadata"]["name"]
+    live = await rt.kube.get(desired["apiVersion"], kind, owner.namespace, name)
+    changed = drift.differences(drift.compared_part(desired), live) if live is not None else ["."]
+    if not changed:
+        return live, None
+    applied = await rt.kube.apply(desired)
+    if changed != ["."]:
+        metrics.DRIFT_CORRECTIONS.labels(kind=kind).inc()
+    verb = "Created" if changed == ["."] else "Updated"
+    return applied, Note(f"{verb}{kind}", f"{verb.lower()} {kind} {name}: {changed[:3]}")
+
+
+async def _all(*steps: Awaitable[T]) -> list[T]:
+    """Await every step concurrently; the first error is raised once all have settled."""
+    results = await asyncio.gather(*steps, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return cast(list[T], results)
 
 
 async def converge_topics(
@@ -122,12 +145,18 @@ async def reconcile(rt: Runtime, body: Mapping[str, Any], *, stores: int, now: d
         )
         return outcome
     owner = owner_of(body)
-    try:
-        deployment, outcome.notes = await apply_children(rt, owner, spec)
-    except kube.KubeError as exc:
-        outcome.temporary = f"Kubernetes API: {exc}"
+    # Children and topics are independent: converge both at once (the program's time to Ready).
+    applied, converged = await asyncio.gather(
+        apply_children(rt, owner, spec), converge_topics(rt, owner, spec), return_exceptions=True
+    )
+    if isinstance(applied, kube.KubeError):
+        outcome.temporary = f"Kubernetes API: {applied}"
         return outcome
-    topics_outcome, partitions, topic_notes = await converge_topics(rt, owner, spec)
+    if isinstance(applied, BaseException):
+        raise applied
+    if isinstance(converged, BaseException):
+        raise converged
+    (deployment, outcome.notes), (topics_outcome, partitions, topic_notes) = applied, converged
     outcome.notes += topic_notes
     if topics_outcome.error is not None:
         outcome.temporary = topics_outcome.error

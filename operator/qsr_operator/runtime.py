@@ -118,7 +118,7 @@ async def write_status(
     patch = conditions.status_patch(current, desired)
     if not patch:
         return False
-    logger.info("status of %s/%s: %s", meta["namespace"], meta["name"], sorted(patch))
+    logger.debug("status of %s/%s: %s", meta["namespace"], meta["name"], sorted(patch))
     await runtime.kube.patch_status(
         body["apiVersion"], body["kind"], meta["namespace"], meta["name"], patch
     )

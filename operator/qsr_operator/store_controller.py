@@ -173,8 +173,7 @@ class StoreController:
             published = await self.rt.publisher.live_keys(topic, partitions=actual.partitions)
             live = {str(s).encode() for s in self.store_ids.get(key, ())}
             orphans = sorted(published - live)
-            for store_id in orphans:
-                await self.rt.publisher.send(topic, key=store_id, value=None)
+            await self.rt.publisher.send_all(topic, [(store_id, None) for store_id in orphans])
         except topics.KafkaUnavailable as exc:
             logger.warning("sweep of %s: %s; retrying", topic, exc)
             return self.rt.settings.retry_seconds

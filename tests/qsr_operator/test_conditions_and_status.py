@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 from qsr_operator.domain import conditions, drift, program_status, stores, topic_plan
 from qsr_operator.domain.conditions import Condition, Type
@@ -68,6 +69,12 @@ def test_drift_names_the_changed_path() -> None:
 
 def test_drift_sees_a_removed_list_entry() -> None:
     assert drift.differences({"x": [1, 2]}, {"x": [1]}) == [".x"]
+
+
+def test_drift_reads_a_live_object_given_as_a_read_only_mapping() -> None:
+    desired = {"spec": {"ports": [{"port": 80}]}}
+    live = MappingProxyType({"spec": {"ports": [{"port": 80, "protocol": "TCP"}]}})
+    assert drift.differences(desired, live) == []
 
 
 def test_kafka_trouble_is_the_ready_reason(program_spec) -> None:

@@ -6,13 +6,17 @@ matches when it contains every desired field with the desired value; extra field
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
 def differences(desired: Any, live: Any, path: str = "") -> list[str]:
-    """Paths where `live` lacks or changed a desired value; [] means nothing to apply."""
+    """Paths where `live` lacks or changed a desired value; [] means nothing to apply.
+
+    `live` may be any mapping (Kopf hands a watched object over as a read-only view, not a dict).
+    """
     if isinstance(desired, dict):
-        if not isinstance(live, dict):
+        if not isinstance(live, Mapping):
             return [path or "."]
         out: list[str] = []
         for key, value in desired.items():
