@@ -42,7 +42,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 }  # fmt: skip
 
 
-def _idempotency_key(
+async def _idempotency_key(
     key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
 ) -> None:
     """Declares the header required in the OpenAPI; the guard answers 400 when it is missing."""

@@ -43,8 +43,6 @@ async def place(
 ) -> dict[str, Any]:
     priced = await quote(body, store, ctx)
     order_id = body.order_id or uuid.uuid4().hex
-    if await repository.order_by_id(session, order_id) is not None:
-        raise OrderExists(f"order {order_id} already exists", field="orderId")
     slot = await _book(session, store, at=body.pickup_at or ctx.now, now=ctx.now)
     row: dict[str, Any] = {
         "id": order_id,
@@ -67,15 +65,17 @@ async def place(
         "created_at": ctx.now,
         "updated_at": ctx.now,
     }
-    await repository.insert_order(session, row)
+    # Placed, then paid when the payment comes along: both events, in that order, and the row
+    # written once, in its final state. A taken id rolls the whole transaction back (the slot
+    # too); under concurrency the second insert waits for the first and finds it.
+    if body.payment is not None:
+        paid = lifecycle.transition(_state(row), lifecycle.Action.PAY).status
+        row.update(status=paid.value, payment_reference=body.payment.reference)
+    if not await repository.insert_order(session, row):
+        raise OrderExists(f"order {order_id} already exists", field="orderId")
     await announcing.announce(session, row, Status.PLACED, topic=ctx.topic, now=ctx.now)
     if body.payment is not None:
-        state = lifecycle.transition(_state(row), lifecycle.Action.PAY)
-        row.update(status=state.status.value, payment_reference=body.payment.reference)
-        await repository.update_order(
-            session, order_id, status=row["status"], payment_reference=row["payment_reference"]
-        )
-        await announcing.announce(session, row, state.status, topic=ctx.topic, now=ctx.now)
+        await announcing.announce(session, row, paid, topic=ctx.topic, now=ctx.now)
     return row
 
 

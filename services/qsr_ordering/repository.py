@@ -62,8 +62,12 @@ async def bookings(
     return {row.slot: row.booked for row in rows}
 
 
-async def insert_order(session: AsyncSession, row: dict[str, Any]) -> None:
-    await session.execute(sa.insert(orders).values(**row))
+async def insert_order(session: AsyncSession, row: dict[str, Any]) -> bool:
+    """Inserts a new order; False when its id is taken (nothing written)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert(orders) if dialect == "postgresql" else sqlite.insert(orders)
+    statement = insert.values(**row).on_conflict_do_nothing(index_elements=[orders.c.id])
+    return bool((await session.execute(statement)).rowcount)  # type: ignore[attr-defined]
 
 
 async def order_by_id(

@@ -40,6 +40,17 @@ async def test_the_same_idempotency_key_replays_the_first_order(ordering: Orderi
     assert len(await ordering.outbox_types()) == 2
 
 
+async def test_a_taken_order_id_is_409_and_keeps_neither_slot_nor_events(
+    ordering: Ordering,
+) -> None:
+    assert (await ordering.place(order_body(orderId="order-taken-1"))).status_code == 201
+    again = await ordering.place(order_body(orderId="order-taken-1"))  # a new Idempotency-Key
+    assert (again.status_code, again.json()["code"]) == (409, "order-exists")
+    assert len(await ordering.outbox_types()) == 2
+    # Two places per slot: had the refused order kept its booking, this one would not fit.
+    assert (await ordering.place(order_body())).status_code == 201
+
+
 async def test_a_bad_cart_is_a_problem_naming_the_field(ordering: Ordering) -> None:
     body = order_body(cart={"lines": [{"sku": "caviar", "quantity": 1}]})
     response = await ordering.place(body)
