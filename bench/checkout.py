@@ -2,14 +2,15 @@
 real PostgreSQL and Kafka) against a bare FastAPI endpoint doing one insert in the same database,
 same run; plus the POS webhook's 2xx latency while checkouts run. Every app runs in its own
 uvicorn process on 127.0.0.1 (`bench.checkout_serve`), as deployed; this process only generates
-load, over real HTTP.
+load, over real HTTP (`bench.checkout_load`: aiohttp, one pacing loop per open loop).
 
     .venv/bin/python -m bench.checkout [--saturation-seconds 10] [--seconds 20] [--concurrency 8]\
-        [--rounds 3] [--pos-rate 20]
+        [--rounds 3] [--pos-rate 20] [--in-flight 64]
 
 Method: saturation = closed loop at `--concurrency` for `--saturation-seconds`; then an open loop
 (constant arrival rate, half of saturation, latency measured from the scheduled send time so a
-slow answer cannot hide queueing) for `--seconds`, baseline and checkout alternating in
+slow answer cannot hide queueing, nor a request the generator sent late or held back because
+`--in-flight` were unanswered) for `--seconds`, baseline and checkout alternating in
 `--rounds` slices; then checkouts at the same rate with POS webhooks at `--pos-rate` alongside,
 sent to the ingest-only process (`--pos-via hub-ingest`, default) or to the hub's own route.
 Targets (issue 5): checkout p99 <= 4 x the baseline's p99 at the same fraction of its own
@@ -46,7 +47,8 @@ def row(name: str, rate: float, timed: gen.Timed) -> str:
     lat, late = timed.latencies, timed.late
     return (
         f"| {name} | {rate:.0f} | {len(lat)} | {pct(lat, 50):.1f} | {pct(lat, 99):.1f} "
-        f"| {max(lat) * 1000:.1f} | {timed.failed} | {pct(late, 99):.1f} / {max(late) * 1000:.1f} |"
+        f"| {max(lat) * 1000:.1f} | {timed.failed} {dict(timed.failures) or ''} "
+        f"| {pct(late, 99):.1f} / {max(late) * 1000:.1f} |"
     )
 
 
