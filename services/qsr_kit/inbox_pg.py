@@ -24,7 +24,8 @@ T = TypeVar("T")
 # The same statement as the session path's `_INBOX_UNNEST`, in the driver's own form.
 INBOX_SQL = (
     'INSERT INTO qsr_inbox (consumer_group, event_id, event_type, topic, partition, "offset",'
-    " processed_at) SELECT $1, u.*, $2 FROM unnest(CAST($3 AS varchar[]),"
+    " processed_at) SELECT CAST($1 AS varchar), u.*, CAST($2 AS timestamptz) FROM unnest("
+    "CAST($3 AS varchar[]),"
     " CAST($4 AS varchar[]), CAST($5 AS varchar[]), CAST($6 AS integer[]),"
     " CAST($7 AS bigint[])) AS u ON CONFLICT DO NOTHING RETURNING event_id"
 )
