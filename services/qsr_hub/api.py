@@ -47,13 +47,13 @@ _CHECKOUT = {
 } | _problems(401, 402, 403, 404, 409, 422, 503)
 
 
-def _idempotency_key(
+async def _idempotency_key(
     key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
 ) -> None:
     """Declares the header required in the OpenAPI; `_key_of` answers 400 when it is missing."""
 
 
-def _key_of(
+async def _key_of(
     key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
 ) -> str:
     if not key:

@@ -35,7 +35,9 @@ class Hub:
     pos_sessions: async_sessionmaker[AsyncSession]  # the webhook route's own pool
 
 
-def hub(request: Request) -> Hub:
+# Dependencies are `async def` even without I/O: FastAPI runs a plain `def` one in its
+# thread pool, two thread hand-offs per request on the checkout's path.
+async def hub(request: Request) -> Hub:
     found: Hub = request.app.state.hub
     return found
 
