@@ -6,10 +6,9 @@ writes only what differs (no write at all when nothing does) and reports what a 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import pydantic
 
@@ -20,7 +19,6 @@ from qsr_operator.domain.conditions import Condition, Type
 from qsr_operator.runtime import Note, Outcome, Runtime
 
 KIND = "LoyaltyProgram"
-T = TypeVar("T")
 
 
 def owner_of(body: Mapping[str, Any]) -> children.Owner:
@@ -44,20 +42,20 @@ async def apply_children(
 ) -> tuple[Mapping[str, Any] | None, list[Note]]:
     """Apply each child whose live object lacks what we want; returns (live Deployment, notes).
 
-    The children are independent objects (a pod waits for its ConfigMap by itself), so they are
-    read and applied concurrently: one round trip or two instead of ten in a row."""
+    In `desired_children`'s order, one after another: the Deployment goes second, so its rollout
+    (most of a new program's time to Ready) starts early. Measured: reading and applying all five
+    at once sent ten new programs' fifty reads before any Deployment, which turned Ready later.
+    """
     env = environment(rt)
-    wanted = children.desired_children(owner, spec, env=env)
-    results = await _all(*(_converge_child(rt, owner, desired) for desired in wanted))
-    deployment = next(
-        (
-            live
-            for desired, (live, _) in zip(wanted, results, strict=True)
-            if desired["kind"] == "Deployment"
-        ),
-        None,
-    )
-    return deployment, [note for _, note in results if note is not None]
+    deployment: Mapping[str, Any] | None = None
+    notes: list[Note] = []
+    for desired in children.desired_children(owner, spec, env=env):
+        live, note = await _converge_child(rt, owner, desired)
+        if note is not None:
+            notes.append(note)
+        if desired["kind"] == "Deployment":
+            deployment = live
+    return deployment, notes
 
 
 async def _converge_child(
@@ -73,15 +71,6 @@ async def _converge_child(
         metrics.DRIFT_CORRECTIONS.labels(kind=kind).inc()
     verb = "Created" if changed == ["."] else "Updated"
     return applied, Note(f"{verb}{kind}", f"{verb.lower()} {kind} {name}: {changed[:3]}")
-
-
-async def _all(*steps: Awaitable[T]) -> list[T]:
-    """Await every step concurrently; the first error is raised once all have settled."""
-    results = await asyncio.gather(*steps, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return cast(list[T], results)
 
 
 async def converge_topics(
@@ -145,18 +134,12 @@ async def reconcile(rt: Runtime, body: Mapping[str, Any], *, stores: int, now: d
         )
         return outcome
     owner = owner_of(body)
-    # Children and topics are independent: converge both at once (the program's time to Ready).
-    applied, converged = await asyncio.gather(
-        apply_children(rt, owner, spec), converge_topics(rt, owner, spec), return_exceptions=True
-    )
-    if isinstance(applied, kube.KubeError):
-        outcome.temporary = f"Kubernetes API: {applied}"
+    try:
+        deployment, outcome.notes = await apply_children(rt, owner, spec)
+    except kube.KubeError as exc:
+        outcome.temporary = f"Kubernetes API: {exc}"
         return outcome
-    if isinstance(applied, BaseException):
-        raise applied
-    if isinstance(converged, BaseException):
-        raise converged
-    (deployment, outcome.notes), (topics_outcome, partitions, topic_notes) = applied, converged
+    topics_outcome, partitions, topic_notes = await converge_topics(rt, owner, spec)
     outcome.notes += topic_notes
     if topics_outcome.error is not None:
         outcome.temporary = topics_outcome.error
