@@ -5,14 +5,15 @@ same run; and GET balance over HTTP against a bare asyncpg loop running the same
     .venv/bin/python -m bench.ledger [--events 2000] [--members 200] [--seconds 15]
                                      [--concurrency 8]
 
-Identical SQL: the statements one accrual issues are captured from the service (SQLAlchemy cursor
-hook) and rendered into a pgbench script (`ledger_pgbench`: one event per transaction, 1 client,
-run in -M simple and -M prepared, before and after the system phases; the baseline is the faster
-mode's mean), with the event's unique key and the member varied per transaction. The system runs
-the real app (consumer, relay, sweep) with 10 % of the events delivered twice, one event or one
-partition batch per transaction, on a topic filled before the app starts (timed from the first
-processed record to the last); afterwards the ledger invariants are checked on the data. The
-consumer handles its partitions one after the other, so pgbench runs one client (-c 1).
+Identical SQL: the statements one accrual issues are captured from the service (asyncpg's query
+logger on the consumer's driver connection, SQLAlchemy's cursor hook for the rest) and rendered
+into a pgbench script (`ledger_pgbench`: one event per transaction, 1 client, run in -M simple and
+-M prepared, before and after the system phases; the baseline is the faster mode's mean), with the
+event's unique key and the member varied per transaction. The system runs the real app (consumer,
+relay, sweep) with 10 % of the events delivered twice, one event or one partition batch per
+transaction, on a topic filled before the app starts (timed from the first processed record to the
+last); afterwards the ledger invariants are checked on the data. The consumer handles its
+partitions one after the other, so pgbench runs one client (-c 1).
 """
 
 from __future__ import annotations

@@ -22,10 +22,9 @@ from typing import Any
 
 import prometheus_client
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from qsr_kit import bus, db, inbox_pg, schema
+from qsr_kit import bus, db, inbox, schema
 from qsr_kit.domain import events, topics
 
 log = logging.getLogger(__name__)
@@ -43,7 +42,7 @@ Handler = Callable[[AsyncSession, events.Envelope, events.Payload], Awaitable[No
 BatchHandler = Callable[
     [AsyncSession, Sequence[tuple[events.Envelope, events.Payload]]], Awaitable[None]
 ]
-# Optional, PostgreSQL: the same on the raw asyncpg connection inside the transaction (inbox_pg);
+# Optional, PostgreSQL: the same on the raw asyncpg connection inside the transaction (`inbox`);
 # raises NeedsSession when the events need the session path (rolled back, run there instead).
 DriverHandler = Callable[[Any, Sequence[tuple[events.Envelope, events.Payload]]], Awaitable[None]]
 Parsed = tuple[events.Envelope, events.Payload] | events.EventParseError
@@ -126,8 +125,8 @@ class Processor:
         self.group, self.sessions, self.handler = group, sessions, handler
         self.batch_handler, self.driver_handler = batch_handler, driver_handler
         bind = sessions.kw.get("bind")
-        dsn = inbox_pg.dsn_of(bind) if isinstance(bind, AsyncEngine) else None
-        self.direct = inbox_pg.Inbox(dsn, group=group) if dsn and driver_handler else None
+        dsn = inbox.dsn_of(bind) if isinstance(bind, AsyncEngine) else None
+        self.direct = inbox.Inbox(dsn, group=group) if dsn and driver_handler else None
         self.registry, self.publisher = registry, publisher
         self.policy = policy or RetryPolicy()
         self.metrics, self.now_ms, self.sleep = metrics, now_ms, sleep
@@ -265,7 +264,7 @@ class Processor:
             for record, envelope, _ in items
         ]
         async with db.transaction(self.sessions) as session:
-            fresh = await _record_in_inbox(session, rows)
+            fresh = await inbox.record(session, rows)
             outcomes, todo = _split(items, fresh)
             if self.batch_handler is not None:
                 await self.batch_handler(session, todo)
@@ -277,10 +276,10 @@ class Processor:
     async def _apply_direct(
         self, items: Sequence[tuple[bus.Record, events.Envelope, events.Payload]], now: datetime
     ) -> list[Outcome]:
-        """`_apply_all` on the raw driver connection (inbox_pg): BEGIN, inbox, handler, COMMIT."""
+        """`_apply_all` on the raw driver (`inbox.Inbox`): BEGIN, inbox rows, handler, COMMIT."""
         assert self.direct is not None and self.driver_handler is not None
         handler = self.driver_handler
-        inbox = (
+        rows = (
             [e.id for _, e, _ in items],
             [e.type for _, e, _ in items],
             [r.topic for r, _, _ in items],
@@ -293,7 +292,7 @@ class Processor:
             await handler(connection, todo)
             return outcomes
 
-        return await self.direct.run(inbox, now, body)
+        return await self.direct.run(rows, now, body)
 
     async def _wait_until_due(self, record: bus.Record) -> None:
         raw = record.header(NOT_BEFORE)
@@ -354,44 +353,10 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-_INBOX_COLUMNS: dict[str, sa.types.TypeEngine[Any]] = {
-    "event_id": sa.String(),
-    "event_type": sa.String(),
-    "topic": sa.String(),
-    "partition": sa.Integer(),
-    "offset": sa.BigInteger(),
-}
-# PostgreSQL: the whole batch as one array per column, one statement text for every batch size
-# (an executemany would execute once per row; a multi-row VALUES list has a text per size).
-_INBOX_UNNEST = sa.text(
-    'INSERT INTO qsr_inbox (consumer_group, event_id, event_type, topic, partition, "offset",'
-    " processed_at) SELECT :group, u.*, :processed_at FROM unnest(CAST(:event_id AS varchar[]),"
-    " CAST(:event_type AS varchar[]), CAST(:topic AS varchar[]), CAST(:partition AS integer[]),"
-    " CAST(:offset AS bigint[])) AS u ON CONFLICT DO NOTHING RETURNING event_id"
-).bindparams(
-    sa.bindparam("group", type_=sa.String()),
-    sa.bindparam("processed_at", type_=schema.UtcDateTime()),
-    *(sa.bindparam(name, type_=postgresql.ARRAY(kind)) for name, kind in _INBOX_COLUMNS.items()),
-)
-
-
-async def _record_in_inbox(session: AsyncSession, rows: Sequence[dict[str, object]]) -> set[str]:
-    """Insert the inbox rows of a transaction, skipping ids already there; the ids inserted."""
-    connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        params: dict[str, object] = {name: [row[name] for row in rows] for name in _INBOX_COLUMNS}
-        params.update(group=rows[0]["consumer_group"], processed_at=rows[0]["processed_at"])
-        result = await connection.execute(_INBOX_UNNEST, params)
-    else:
-        insert = sqlite.insert(schema.inbox).on_conflict_do_nothing()
-        result = await connection.execute(insert.returning(schema.inbox.c.event_id), list(rows))
-    return {str(event_id) for event_id in result.scalars()}
-
-
 async def purge_inbox(sessions: async_sessionmaker[AsyncSession], *, before: datetime) -> int:
     """Forget event ids processed before `before`. Keep them longer than any redelivery can
     arrive (the topic's retention, and replays of the DLQ), or a late copy would apply twice."""
-    inbox = schema.inbox
+    table = schema.inbox
     async with db.transaction(sessions) as session:
-        result = await session.execute(sa.delete(inbox).where(inbox.c.processed_at < before))
+        result = await session.execute(sa.delete(table).where(table.c.processed_at < before))
     return int(result.rowcount)  # type: ignore[attr-defined]

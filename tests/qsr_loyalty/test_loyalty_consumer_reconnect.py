@@ -35,7 +35,7 @@ async def _terminate_backends(dsn: str) -> int:
 
 
 def _driver_pid(service: support.Service) -> int | None:
-    """The backend of the consumer's raw-driver connection (inbox_pg), None when it has none."""
+    """The backend of the consumer's raw-driver connection (qsr_kit.inbox); None if it has none."""
     direct = service.app.state.loyalty_processor.direct
     assert direct is not None  # the accrual path runs on the driver on PostgreSQL
     connection = direct.connection

@@ -1,5 +1,5 @@
 """The accrual path on the raw asyncpg connection (`consuming.Processor(driver_handler=...)`,
-`qsr_kit.inbox_pg`) leaves exactly the ledger, outbox and inbox of the SQLAlchemy session path,
+`qsr_kit.inbox`) leaves exactly the ledger, outbox and inbox of the SQLAlchemy session path,
 one event per transaction (`process_each`) and per batch; events it does not handle itself (a
 refund, a cancellation) fall back to the session path. Real PostgreSQL."""
 

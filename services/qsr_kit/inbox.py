@@ -1,27 +1,66 @@
-"""The consumer's transaction on a raw asyncpg connection (PostgreSQL only): BEGIN, the inbox rows,
+"""The consumer's inbox rows: in the session's transaction (`record`, any backend), or a whole
+consumer transaction on a raw asyncpg connection (`Inbox`, PostgreSQL only): BEGIN, the inbox rows,
 the handler's statements, COMMIT — no SQLAlchemy session, execution or greenlet layer on the hot
 path. Used by `consuming.Processor(driver_handler=...)`; the session path stays for everything else.
 
 One connection per Processor, opened on first use and held (one transaction at a time, like
-the consumer loop); a connection the server closed is dropped and the error raised as
-SQLAlchemy's (`sa.exc.OperationalError`), so the Processor reports "database unavailable" exactly as
-on the session path: nothing committed, the consumer restarts from its committed offsets.
+the consumer loop). One the server closed between transactions is replaced before the next; one
+lost during a transaction is dropped and the error raised as SQLAlchemy's
+(`sa.exc.OperationalError`), so the Processor reports "database unavailable" exactly as on the
+session path: nothing committed, the consumer restarts from its committed offsets.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from qsr_kit import schema
 
 T = TypeVar("T")
 
-# The same statement as the session path's `_INBOX_UNNEST`, in the driver's own form.
+_INBOX_COLUMNS: dict[str, sa.types.TypeEngine[Any]] = {
+    "event_id": sa.String(),
+    "event_type": sa.String(),
+    "topic": sa.String(),
+    "partition": sa.Integer(),
+    "offset": sa.BigInteger(),
+}
+# PostgreSQL: the whole batch as one array per column, one statement text for every batch size
+# (an executemany would execute once per row; a multi-row VALUES list has a text per size).
+_INBOX_UNNEST = sa.text(
+    'INSERT INTO qsr_inbox (consumer_group, event_id, event_type, topic, partition, "offset",'
+    " processed_at) SELECT :group, u.*, :processed_at FROM unnest(CAST(:event_id AS varchar[]),"
+    " CAST(:event_type AS varchar[]), CAST(:topic AS varchar[]), CAST(:partition AS integer[]),"
+    " CAST(:offset AS bigint[])) AS u ON CONFLICT DO NOTHING RETURNING event_id"
+).bindparams(
+    sa.bindparam("group", type_=sa.String()),
+    sa.bindparam("processed_at", type_=schema.UtcDateTime()),
+    *(sa.bindparam(name, type_=postgresql.ARRAY(kind)) for name, kind in _INBOX_COLUMNS.items()),
+)
+
+
+async def record(session: AsyncSession, rows: Sequence[dict[str, object]]) -> set[str]:
+    """Insert the inbox rows of a transaction, skipping ids already there; the ids inserted."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        params: dict[str, object] = {name: [row[name] for row in rows] for name in _INBOX_COLUMNS}
+        params.update(group=rows[0]["consumer_group"], processed_at=rows[0]["processed_at"])
+        result = await connection.execute(_INBOX_UNNEST, params)
+    else:
+        insert = sqlite.insert(schema.inbox).on_conflict_do_nothing()
+        result = await connection.execute(insert.returning(schema.inbox.c.event_id), list(rows))
+    return {str(event_id) for event_id in result.scalars()}
+
+
+# The same statement as `_INBOX_UNNEST`, in the driver's own form.
 INBOX_SQL = (
     'INSERT INTO qsr_inbox (consumer_group, event_id, event_type, topic, partition, "offset",'
     " processed_at) SELECT CAST($1 AS varchar), u.*, CAST($2 AS timestamptz) FROM unnest("
