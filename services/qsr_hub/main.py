@@ -31,7 +31,7 @@ from qsr_hub.spokes.menu_http import CmsMenus
 from qsr_hub.spokes.ordering_http import OrderingClient
 from qsr_hub.spokes.payments_http import CardProcessor
 from qsr_hub.spokes.tokens import ClientCredentials, TokenSource
-from qsr_kit import auth, bus, consuming, db, http, kafka, outbox
+from qsr_kit import auth, bus, consuming, db, http, kafka, kafka_clients, outbox
 from qsr_kit.domain import payloads, specs, topics
 
 log = logging.getLogger(__name__)
@@ -279,7 +279,7 @@ async def _publisher(
 ) -> bus.Publisher | None:
     if publisher is None and config.kafka_bootstrap:
         producer = kafka.producer(config.kafka_bootstrap, client_id="qsr-hub")
-        await producer.start()
+        await kafka_clients.start(producer)
         stack.push_async_callback(producer.stop)
         return kafka.KafkaPublisher(producer)
     return publisher

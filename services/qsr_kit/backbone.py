@@ -20,7 +20,7 @@ import prometheus_client
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from qsr_kit import bus, consuming, db, idempotency, kafka, outbox
+from qsr_kit import bus, consuming, db, idempotency, kafka, kafka_clients, outbox
 from qsr_kit.domain import events, payloads, topics
 
 
@@ -68,7 +68,7 @@ async def started(
         await db.migrate(engine, version_locations=migrations, target_metadata=metadata)
         if kafka_bootstrap is not None:
             producer = kafka.producer(kafka_bootstrap, client_id=client_id)
-            await producer.start()
+            await kafka_clients.start(producer)
             publisher: bus.Publisher = kafka.KafkaPublisher(producer)
         else:
             assert in_process is not None

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from qsr_kit import kafka_clients
 from qsr_kit.domain import specs, store_records
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ class StoreFeed:
             metadata_max_age_ms=int(self._discover_every_s * 1000),
         )
         try:
-            await consumer.start()
+            await kafka_clients.start(consumer)
             partitions = await self._partitions(consumer)
             for partition in partitions:
                 if partition in self._positions:

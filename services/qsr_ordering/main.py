@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from qsr_kit import auth, bus, db, http, idempotency, kafka, outbox, storefeed
+from qsr_kit import auth, bus, db, http, idempotency, kafka, kafka_clients, outbox, storefeed
 from qsr_ordering import api, placing, progressing, tables
 from qsr_ordering.deps import Ordering
 from qsr_ordering.domain import errors
@@ -124,7 +124,7 @@ async def _relay(
 ) -> outbox.Relay | None:
     if publisher is None and config.kafka_bootstrap:
         producer = kafka.producer(config.kafka_bootstrap, client_id="qsr-ordering")
-        await producer.start()
+        await kafka_clients.start(producer)
         stack.push_async_callback(producer.stop)
         publisher = kafka.KafkaPublisher(producer)
     return outbox.Relay(engine, publisher) if publisher else None
