@@ -16,6 +16,7 @@ import time
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from qsr_kit import kafka_clients
 from qsr_operator import metrics
 from qsr_operator.topics import KafkaUnavailable
 
@@ -47,12 +48,15 @@ class StorePublisher:
                 )
                 metrics.KAFKA_CLIENTS_STARTED.labels(kind="producer").inc()
                 try:
-                    await producer.start()
+                    await kafka_clients.start(producer)
                 except (KafkaError, OSError) as exc:
                     await _stop(producer)
                     raise KafkaUnavailable(
                         f"cannot reach Kafka at {self.bootstrap}: {exc}"
                     ) from exc
+                except BaseException:  # cancelled (shutdown): `start` has stopped it
+                    await _stop(producer)
+                    raise
                 if self.closed:  # shutdown began while it was starting
                     await _stop(producer)
                     raise KafkaUnavailable("the operator is stopping")
@@ -94,7 +98,7 @@ class StorePublisher:
         )
         metrics.KAFKA_CLIENTS_STARTED.labels(kind="consumer").inc()
         try:
-            await consumer.start()
+            await kafka_clients.start(consumer)
             return await _read_live_keys(consumer, topic, partitions)
         except (KafkaError, OSError) as exc:
             raise KafkaUnavailable(f"reading {topic}: {exc!r}") from exc

@@ -16,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import InvalidPartitionsError, KafkaError, for_code
 
+from qsr_kit import kafka_clients
 from qsr_operator import metrics
 from qsr_operator.domain.topic_plan import ActualTopic, TopicPlan, TopicSpec
 
@@ -60,12 +61,15 @@ class TopicAdmin:
                 )
                 metrics.KAFKA_CLIENTS_STARTED.labels(kind="admin").inc()
                 try:
-                    await admin.start()
+                    await kafka_clients.start(admin)
                 except (KafkaError, OSError) as exc:
                     await _close(admin)
                     raise KafkaUnavailable(
                         f"cannot reach Kafka at {self.bootstrap}: {exc}"
                     ) from exc
+                except BaseException:  # cancelled (shutdown): `start` has closed it
+                    await _close(admin)
+                    raise
                 if self.closed:  # shutdown began while it was starting
                     await _close(admin)
                     raise KafkaUnavailable("the operator is stopping")
