@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from qsr_kit.domain import specs
@@ -57,13 +58,26 @@ def rounded(value: Decimal, rounding: specs.Rounding) -> int:
     return int(value.quantize(Decimal(1), rounding=_ROUNDING[rounding]))
 
 
+# The program's numbers and times are parsed once per distinct value, not once per order (the
+# engine runs per event on the consumer's hot path); Decimal, time and datetime are immutable.
+@functools.lru_cache(maxsize=4096)
 def _dec(value: float) -> Decimal:
     return Decimal(str(value))
 
 
+@functools.lru_cache(maxsize=4096)
+def _clock(text: str) -> dt.time:
+    return dt.time.fromisoformat(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _instant(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
 def in_window(local: dt.time, *, start: str, end: str) -> bool:
     """Is a local time in [start, end)? `end` before `start` wraps midnight; equal = all day."""
-    begin, finish = dt.time.fromisoformat(start), dt.time.fromisoformat(end)
+    begin, finish = _clock(start), _clock(end)
     if begin == finish:
         return True
     if begin < finish:
@@ -126,8 +140,7 @@ def _order_multipliers(
 def _window_open(bonus: specs.Bonus, at: dt.datetime) -> bool:
     if bonus.starts_at is None or bonus.ends_at is None:
         return False
-    starts = dt.datetime.fromisoformat(bonus.starts_at)
-    ends = dt.datetime.fromisoformat(bonus.ends_at)
+    starts, ends = _instant(bonus.starts_at), _instant(bonus.ends_at)
     return starts <= at < ends
 
 
