@@ -18,6 +18,7 @@ from aiokafka.errors import KafkaError
 
 from qsr_kit import kafka_clients
 from qsr_operator import metrics
+from qsr_operator.inflight import InFlight
 from qsr_operator.topics import KafkaUnavailable
 
 SEND_TIMEOUT_MS = 10_000
@@ -33,6 +34,9 @@ class StorePublisher:
     producer: AIOKafkaProducer | None = None
     closed: bool = False
     starting: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
+    in_flight: InFlight[AIOKafkaProducer] = dataclasses.field(
+        default_factory=lambda: InFlight(_stop)
+    )
 
     async def _producer(self) -> AIOKafkaProducer:
         async with self.starting:
@@ -69,16 +73,17 @@ class StorePublisher:
         if self.producer is None or (failed is not None and self.producer is not failed):
             return
         producer, self.producer = self.producer, None  # detach first: no await in between
-        await _stop(producer)
+        await self.in_flight.retire(producer)  # stopped by its last send in flight, if any
 
     async def send(self, topic: str, *, key: bytes, value: bytes | None) -> None:
         """Write one record and wait for the broker's ack; `value=None` is a tombstone."""
         producer = await self._producer()
-        try:
-            await producer.send_and_wait(topic, value=value, key=key)
-        except (KafkaError, OSError) as exc:
-            await self.close(failed=producer)
-            raise KafkaUnavailable(f"publishing to {topic}: {exc!r}") from exc
+        async with self.in_flight.using(producer):  # no await between getting it and counting it
+            try:
+                await producer.send_and_wait(topic, value=value, key=key)
+            except (KafkaError, OSError) as exc:
+                await self.close(failed=producer)
+                raise KafkaUnavailable(f"publishing to {topic}: {exc!r}") from exc
         metrics.STORE_RECORDS.labels(kind="tombstone" if value is None else "config").inc()
 
     async def send_all(self, topic: str, records: list[tuple[bytes, bytes | None]]) -> None:

@@ -19,6 +19,7 @@ from aiokafka.errors import InvalidPartitionsError, KafkaError, for_code
 from qsr_kit import kafka_clients
 from qsr_operator import metrics
 from qsr_operator.domain.topic_plan import ActualTopic, TopicPlan, TopicSpec
+from qsr_operator.inflight import InFlight
 
 DYNAMIC_TOPIC_CONFIG = 1  # DescribeConfigs config_source: a per-topic override
 TOPIC_ALREADY_EXISTS = 36
@@ -50,6 +51,9 @@ class TopicAdmin:
     client: AIOKafkaAdminClient | None = None
     closed: bool = False
     starting: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
+    in_flight: InFlight[AIOKafkaAdminClient] = dataclasses.field(
+        default_factory=lambda: InFlight(_close)
+    )
 
     async def _admin(self) -> AIOKafkaAdminClient:
         async with self.starting:
@@ -84,18 +88,19 @@ class TopicAdmin:
         if self.client is None or (failed is not None and self.client is not failed):
             return
         client, self.client = self.client, None  # detach first: no await in between
-        await _close(client)
+        await self.in_flight.retire(client)  # closed by its last call in flight, if any
 
     async def _guarded(self, call: Any) -> Any:
         """Run one admin call; on connection trouble drop the client so the next call reconnects."""
         admin = await self._admin()
-        try:
-            return await call(admin)
-        except (KafkaUnavailable, TopicRejected):
-            raise
-        except (KafkaError, OSError) as exc:
-            await self.close(failed=admin)
-            raise KafkaUnavailable(f"Kafka at {self.bootstrap}: {exc!r}") from exc
+        async with self.in_flight.using(admin):  # no await between getting it and counting it
+            try:
+                return await call(admin)
+            except (KafkaUnavailable, TopicRejected):
+                raise
+            except (KafkaError, OSError) as exc:
+                await self.close(failed=admin)
+                raise KafkaUnavailable(f"Kafka at {self.bootstrap}: {exc!r}") from exc
 
     async def describe(self, names: Sequence[str]) -> dict[str, ActualTopic]:
         """The named topics that exist, with partition counts and per-topic config overrides."""
