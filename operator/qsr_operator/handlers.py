@@ -18,7 +18,7 @@ from typing import Any, cast
 
 import kopf
 
-from qsr_operator import deletion, metrics, reconcile_program, reconcile_store, topics
+from qsr_operator import deletion, diff_base, metrics, reconcile_program, reconcile_store, topics
 from qsr_operator.runtime import Note, Outcome, Runtime
 from qsr_operator.settings import Settings
 from qsr_operator.store_controller import StoreController
@@ -148,7 +148,7 @@ def configure_kopf(kopf_settings: kopf.OperatorSettings) -> None:
     logging.getLogger("kopf.objects").addFilter(QUIET)  # added once, however often called
     kopf_settings.persistence.finalizer = "qsr.io/finalizer"
     kopf_settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="qsr.io")
-    kopf_settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+    kopf_settings.persistence.diffbase_storage = diff_base.SlimDiffBaseStorage(
         prefix="qsr.io", key="last-handled-configuration"
     )
     kopf_settings.posting.level = logging.WARNING  # Kopf's own log lines: warnings become Events
