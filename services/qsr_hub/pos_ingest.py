@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
-    create_async_engine,
 )
 
 from qsr_hub.config import Config
@@ -53,16 +52,8 @@ def engine_of(url: str, *, pool_size: int) -> AsyncEngine:
     """The webhook route's own small pool (`pool_size` kept, as many again on demand). On
     PostgreSQL it autocommits: keeping a webhook is one INSERT round trip after the pool's
     pre-ping, not BEGIN, INSERT, COMMIT; each statement is atomic on its own."""
-    parsed = db.url_of(url)
-    if parsed.get_backend_name() != "postgresql":
-        return db.engine_from_url(url, pool_size=pool_size)
-    return create_async_engine(
-        parsed,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-        isolation_level="AUTOCOMMIT",
-    )
+    engine = db.autocommit_engine(url, pool_size=pool_size)
+    return engine if engine is not None else db.engine_from_url(url, pool_size=pool_size)
 
 
 def _insert(session: AsyncSession, table: sa.Table) -> Any:

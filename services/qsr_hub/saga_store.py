@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
-    create_async_engine,
 )
 
 from qsr_hub.domain import saga
@@ -38,16 +37,7 @@ def engine_of(url: str, *, pool_size: int) -> AsyncEngine | None:
     autocommits: a saga write is its statement after a one-statement pre-ping, 2 round trips,
     where a transaction takes 6 (pre-ping BEGIN, SELECT, ROLLBACK; then BEGIN, statement, COMMIT).
     None on SQLite: the store shares the service's engine and its write-locking transactions."""
-    parsed = db.url_of(url)
-    if parsed.get_backend_name() != "postgresql":
-        return None
-    return create_async_engine(
-        parsed,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-        isolation_level="AUTOCOMMIT",
-    )
+    return db.autocommit_engine(url, pool_size=pool_size)
 
 
 class SagaStore:

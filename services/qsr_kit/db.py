@@ -68,6 +68,22 @@ def engine_from_url(
     )
 
 
+def autocommit_engine(url: str, *, pool_size: int) -> AsyncEngine | None:
+    """On PostgreSQL, a pool whose connections autocommit (`pool_size` kept, as many again on
+    demand): a single statement is one round trip after the pre-ping, not BEGIN, statement,
+    COMMIT, and is atomic on its own. None on SQLite, which needs its write-locking transactions."""
+    parsed = url_of(url)
+    if parsed.get_backend_name() != "postgresql":
+        return None
+    return create_async_engine(
+        parsed,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        isolation_level="AUTOCOMMIT",
+    )
+
+
 def sessionmaker_of(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
