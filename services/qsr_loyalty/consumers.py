@@ -19,6 +19,9 @@ from qsr_loyalty import accruals, accruing
 from qsr_loyalty.domain import orders, rules
 from qsr_loyalty.program import Program
 
+# What closes a run of completed orders: it must be applied after them, on the session path.
+OrderChange = payloads.OrderRefunded | payloads.OrderCancelled
+
 log = logging.getLogger(__name__)
 # Records per Kafka poll, over all assigned partitions; each partition's share is one transaction
 # in batch mode (kafka.consume's default of 100 gave ~33 per partition with 3 partitions).
@@ -94,24 +97,33 @@ def batch_handler(program: Program, metrics: Metrics | None = None) -> consuming
     async def handle_all(
         session: AsyncSession, items: Sequence[tuple[events.Envelope, events.Payload]]
     ) -> None:
-        run: list[accruals.Completed] = []
-        for _, payload in items:
-            if isinstance(payload, payloads.OrderCompleted):
-                completed = _completed(program, payload)
-                if completed is not None:
-                    run.append(completed)
-                continue
-            mine = getattr(payload, "program", None) == program.name
-            if mine and isinstance(payload, payloads.OrderRefunded | payloads.OrderCancelled):
-                await _accrue(session, program, run, metrics)
-                run = []
-                if isinstance(payload, payloads.OrderRefunded):
-                    await accruing.refund(session, program, event=payload)
-                else:
-                    await accruing.cancel(session, program, event=payload)
-        await _accrue(session, program, run, metrics)
+        for run, after in _runs(program, items):
+            await _accrue(session, program, run, metrics)
+            if isinstance(after, payloads.OrderRefunded):
+                await accruing.refund(session, program, event=after)
+            elif after is not None:
+                await accruing.cancel(session, program, event=after)
 
     return handle_all
+
+
+def _runs(
+    program: Program, items: Sequence[tuple[events.Envelope, events.Payload]]
+) -> list[tuple[list[accruals.Completed], OrderChange | None]]:
+    """The events in order as runs of completed orders, each closed by the refund or cancellation
+    of this program that follows it (None after the last run); other events are not ours."""
+    runs: list[tuple[list[accruals.Completed], OrderChange | None]] = []
+    run: list[accruals.Completed] = []
+    for _, payload in items:
+        if isinstance(payload, payloads.OrderCompleted):
+            completed = _completed(program, payload)
+            if completed is not None:
+                run.append(completed)
+        elif isinstance(payload, OrderChange) and payload.program == program.name:
+            runs.append((run, payload))
+            run = []
+    runs.append((run, None))
+    return runs
 
 
 def driver_handler(program: Program, metrics: Metrics | None = None) -> consuming.DriverHandler:
@@ -122,16 +134,9 @@ def driver_handler(program: Program, metrics: Metrics | None = None) -> consumin
     async def handle_all(
         driver: Any, items: Sequence[tuple[events.Envelope, events.Payload]]
     ) -> None:
-        run: list[accruals.Completed] = []
-        for _, payload in items:
-            if isinstance(payload, payloads.OrderCompleted):
-                completed = _completed(program, payload)
-                if completed is not None:
-                    run.append(completed)
-            elif getattr(payload, "program", None) == program.name and isinstance(
-                payload, payloads.OrderRefunded | payloads.OrderCancelled
-            ):
-                raise consuming.NeedsSession(payload.event_type)
+        [(run, after), *_] = _runs(program, items)
+        if after is not None:
+            raise consuming.NeedsSession(after.event_type)
         if run:
             done = await accruals.accrue_many(None, program, run, driver=driver)
             _count(done, metrics)
